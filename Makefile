@@ -1,0 +1,97 @@
+# geod - build, test, run. `make` builds build/geod; `make test` builds the sanitized tree
+# (build/asan) and runs every test; `make run` serves the built-in Wuhan data on 127.0.0.1:8080.
+# Every target that compiles first runs `deps`, which installs missing Debian packages.
+
+PKGS      := spatialite sqlite3 proj geos libh2o-evloop msgpack jansson
+DEB_PKGS  := gcc make pkg-config libspatialite-dev libsqlite3-mod-spatialite libproj-dev \
+             proj-data libgeos-dev libh2o-evloop-dev libssl-dev libmsgpack-dev libjansson-dev
+FUZZ_PKGS := clang libclang-rt-14-dev
+LISTEN    ?= 127.0.0.1:8080
+DB        ?= geod.sqlite
+
+CC        ?= cc
+# pkg-config runs when a recipe runs (after deps), never at parse time.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
+WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter -Wno-missing-field-initializers
+BASE      := -std=c11 -D_GNU_SOURCE -DH2O_USE_LIBUV=0 -I. -g -pthread $(WARN)
+REL_FLAGS := $(BASE) -O2 -march=x86-64-v2
+ASAN_FLAGS:= $(BASE) -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+
+LIB_SRC   := $(wildcard index/*.c data/*.c importers/*.c api/*.c)
+MAIN_SRC  := $(wildcard geod/*.c)
+TLIB_SRC  := $(wildcard tests/lib/*.c)
+TEST_SRC  := $(wildcard tests/test_*.c)
+BENCH_SRC := $(wildcard bench/bench_*.c)
+FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
+
+REL_LIB   := $(LIB_SRC:%.c=build/rel/%.o)
+REL_MAIN  := $(MAIN_SRC:%.c=build/rel/%.o)
+ASAN_LIB  := $(LIB_SRC:%.c=build/asan/%.o)
+ASAN_MAIN := $(MAIN_SRC:%.c=build/asan/%.o)
+ASAN_TLIB := $(TLIB_SRC:%.c=build/asan/%.o)
+TESTS     := $(TEST_SRC:tests/%.c=build/asan/tests/%)
+FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/%.c=build/asan/tests/test_replay_%)
+BENCHES   := $(BENCH_SRC:bench/%.c=build/rel/bench/%)
+
+.PHONY: all deps test run bench fuzz clean format
+all: build/geod
+
+deps:
+	@missing=; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "deps: installing$$missing"; \
+	  SUDO=; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+build/rel/%.o: %.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(REL_FLAGS) $(PKG_CFLAGS) -DGEOD_VERSION='"$(VERSION)"' -MMD -MP -c $< -o $@
+
+build/asan/%.o: %.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_FLAGS) $(PKG_CFLAGS) -DGEOD_VERSION='"$(VERSION)"' -MMD -MP -c $< -o $@
+
+build/geod: $(REL_MAIN) $(REL_LIB)
+	$(CC) $(REL_FLAGS) $^ $(PKG_LIBS) -lm -o $@
+
+build/asan/geod: $(ASAN_MAIN) $(ASAN_LIB)
+	$(CC) $(ASAN_FLAGS) $^ $(PKG_LIBS) -lm -o $@
+
+build/asan/tests/test_%: build/asan/tests/test_%.o $(ASAN_TLIB) $(ASAN_LIB)
+	$(CC) $(ASAN_FLAGS) $^ $(PKG_LIBS) -lm -o $@
+
+# A fuzz target's corpus replayed by a plain driver, so `make test` needs no clang.
+build/asan/tests/test_replay_%: build/asan/tests/fuzz/%.o build/asan/tests/fuzz/replay.o $(ASAN_LIB)
+	$(CC) $(ASAN_FLAGS) $^ $(PKG_LIBS) -lm -o $@
+
+build/rel/bench/%: build/rel/bench/%.o $(REL_LIB)
+	$(CC) $(REL_FLAGS) $^ $(PKG_LIBS) -lm -o $@
+
+test: $(TESTS) $(FUZZ_REPLAY) build/asan/geod
+	tests/run build/asan
+
+run: build/geod
+	@echo "geod: serving the built-in Wuhan data at http://$(LISTEN)/  (store: $(DB))"
+	build/geod serve --db $(DB) --listen $(LISTEN)
+
+bench: $(BENCHES)
+	bench/run
+
+FUZZ_SECONDS ?= 60
+fuzz: | deps
+	@for p in $(FUZZ_PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || \
+	  { SUDO=; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; $$SUDO apt-get install -y -qq $(FUZZ_PKGS) >/dev/null; break; }; done
+	tests/fuzz/run $(FUZZ_SECONDS)
+
+format:
+	clang-format -i $(LIB_SRC) $(MAIN_SRC) $(TLIB_SRC) $(TEST_SRC) $(BENCH_SRC) $(FUZZ_SRC) $(wildcard */*.h tests/lib/*.h)
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

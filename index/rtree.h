@@ -1,0 +1,67 @@
+/* rtree.h - a static R-tree over points on the WGS-84 ellipsoid: built in bulk (Hilbert-packed),
+ * never modified, answering exact nearest-K and radius queries ordered by geodesic distance,
+ * ties by id, with category filters. Thread-safe for concurrent queries (each with its own
+ * scratch). It does no I/O. */
+#ifndef GEOD_RTREE_H
+#define GEOD_RTREE_H
+
+#include "index/err.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RTREE_MAX_CATEGORIES 64 /* categories are small integers; filters are 64-bit masks */
+
+struct rtree_item {
+    double lon, lat; /* WGS-84 degrees */
+    uint32_t id;     /* the caller's id; orders equal distances */
+    uint8_t cat;     /* category, < RTREE_MAX_CATEGORIES */
+};
+
+struct rtree_query {
+    double lon, lat;   /* WGS-84 degrees, finite and in range */
+    uint32_t k;        /* at most k results (>= 1) */
+    double max_m;      /* only points within this geodesic distance; INFINITY for none */
+    uint64_t cat_mask; /* bit c accepts category c */
+    /* optional further filter, called for candidates that pass the others */
+    bool (*accept)(void *udata, uint32_t id);
+    void *udata;
+    /* optional: only points strictly after (after_m, after_id) in the result order; after_m
+     * must be the exact (geo_inverse) distance of the point the previous page ended on */
+    bool has_after;
+    double after_m;
+    uint32_t after_id;
+};
+
+struct rtree_hit {
+    uint32_t id;       /* the item's id */
+    uint32_t pos;      /* its position in the tree, for rtree_point() */
+    double distance_m; /* geodesic distance, within geo_fast_err() of geo_inverse's */
+};
+
+struct rtree;
+struct rtree_scratch; /* per-thread working memory for queries */
+
+/* Builds a tree over a copy of items[0..n). */
+enum geod_err rtree_build(const struct rtree_item *items, size_t n, struct rtree **out);
+void rtree_free(struct rtree *t);
+
+size_t rtree_count(const struct rtree *t);
+size_t rtree_bytes(const struct rtree *t); /* memory held by the tree */
+
+/* Position pos's coordinates: lon/lat (degrees) and ECEF (metres); any pointer may be NULL. */
+void rtree_point(const struct rtree *t, uint32_t pos, double *lon, double *lat, double xyz[3]);
+
+enum geod_err rtree_scratch_new(struct rtree_scratch **out);
+void rtree_scratch_free(struct rtree_scratch *s);
+
+/* The up to q->k points nearest to (q->lon, q->lat) that pass every filter, in order of
+ * geodesic distance then id, into out[0..*n_out). out holds at least q->k hits. */
+enum geod_err rtree_nearest(const struct rtree *t, const struct rtree_query *q,
+                            struct rtree_scratch *s, struct rtree_hit *out, size_t *n_out);
+
+/* Invariant walker for tests: every box holds its children, every mask is their union. */
+bool rtree_check(const struct rtree *t);
+
+#endif

@@ -1,0 +1,308 @@
+/* test_rtree.c - index/rtree.c against a brute-force oracle: every point's geo_inverse distance,
+ * sorted by (distance, id). Data sets: clustered, uniform, duplicates, a rare category, a grid
+ * of symmetric points, and points around the antimeridian and the poles. */
+#include "index/geodesic.h"
+#include "index/rtree.h"
+#include "tests/t.h"
+
+#include <stdlib.h>
+
+static unsigned long long seed = 7;
+
+static double urand(void)
+{
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (double)(seed >> 11) / 9007199254740992.0;
+}
+
+static double nrand(void)
+{
+    double u = urand() + 1e-300, v = urand();
+    return sqrt(-2 * log(u)) * cos(2 * M_PI * v);
+}
+
+enum shape { CLUSTERED, UNIFORM, DUPLICATES, RARE, GRID, WORLD };
+
+static const char *shape_name[] = {"clustered", "uniform", "duplicates", "rare", "grid", "world"};
+
+/* Wuhan-like data: ids are shuffled so that id order differs from position order. */
+static struct rtree_item *make_items(enum shape sh, size_t n)
+{
+    struct rtree_item *it = calloc(n, sizeof *it);
+    double cx[20], cy[20];
+    for (int c = 0; c < 20; c++) {
+        cx[c] = 114.0 + urand() * 0.7;
+        cy[c] = 30.3 + urand() * 0.6;
+    }
+    for (size_t i = 0; i < n; i++) {
+        double lon, lat;
+        switch (sh) {
+        case CLUSTERED: {
+            int c = (int)(urand() * urand() * 20);
+            lon = cx[c] + nrand() * 0.01;
+            lat = cy[c] + nrand() * 0.01;
+            break;
+        }
+        case DUPLICATES: { /* only 40 distinct positions */
+            int c = (int)(urand() * 20);
+            lon = cx[c] + (urand() < 0.5 ? 0 : 0.003);
+            lat = cy[c];
+            break;
+        }
+        case GRID: /* a 0.001-degree grid: many equal and mirror-equal distances */
+            lon = 114.3 + (double)(i % 50) * 0.001;
+            lat = 30.5 + (double)(i / 50) * 0.001;
+            break;
+        case WORLD:
+            lon = (urand() * 2 - 1) * 180;
+            lat = asin(urand() * 2 - 1) * 180 / M_PI;
+            if (i % 7 == 0)
+                lon = (i % 2 ? 179.9 : -179.9) + nrand() * 0.05;
+            if (i % 11 == 0)
+                lat = (i % 2 ? 89.9 : -89.9) + urand() * 0.099;
+            if (lon > 180)
+                lon = 180;
+            if (lon < -180)
+                lon = -180;
+            break;
+        default:
+            lon = 113.7 + urand() * 1.4;
+            lat = 29.97 + urand() * 1.4;
+        }
+        it[i].lon = lon;
+        it[i].lat = lat;
+        it[i].cat = (uint8_t)(sh == RARE ? (i % 1000 == 17 ? 5 : (i % 3)) : i % 4);
+        it[i].id = (uint32_t)i;
+    }
+    for (size_t i = n - 1; i > 0; i--) { /* shuffle ids */
+        size_t j = (size_t)(urand() * (double)(i + 1));
+        uint32_t t = it[i].id;
+        it[i].id = it[j].id;
+        it[j].id = t;
+    }
+    return it;
+}
+
+struct ref {
+    double d;
+    uint32_t id;
+};
+
+static int ref_cmp(const void *a, const void *b)
+{
+    const struct ref *x = a, *y = b;
+    if (x->d != y->d)
+        return x->d < y->d ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static bool odd_id(void *udata, uint32_t id)
+{
+    (void)udata;
+    return id & 1;
+}
+
+/* The oracle: all points passing the filters, by (geo_inverse distance, id). */
+static size_t brute(const struct rtree_item *it, size_t n, const struct rtree_query *q,
+                    struct ref *out)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!((q->cat_mask >> it[i].cat) & 1))
+            continue;
+        if (q->accept && !q->accept(q->udata, it[i].id))
+            continue;
+        double d = geo_inverse(q->lon, q->lat, it[i].lon, it[i].lat, NULL);
+        if (d > q->max_m)
+            continue;
+        if (q->has_after && (d < q->after_m || (d == q->after_m && it[i].id <= q->after_id)))
+            continue;
+        out[m++] = (struct ref){d, it[i].id};
+    }
+    qsort(out, m, sizeof *out, ref_cmp);
+    return m;
+}
+
+static void random_query(enum shape sh, const struct rtree_item *it, size_t n,
+                         struct rtree_query *q)
+{
+    memset(q, 0, sizeof *q);
+    if (sh == WORLD) {
+        q->lon = (urand() * 2 - 1) * 180;
+        q->lat = (urand() * 2 - 1) * 90;
+    } else if (urand() < 0.7) { /* near the data, sometimes exactly on a point */
+        const struct rtree_item *p = &it[(size_t)(urand() * (double)n)];
+        q->lon = p->lon + (urand() < 0.3 ? 0 : nrand() * 0.005);
+        q->lat = p->lat + (urand() < 0.3 ? 0 : nrand() * 0.005);
+    } else {
+        q->lon = 113.6 + urand() * 1.6;
+        q->lat = 29.9 + urand() * 1.6;
+    }
+    static const uint32_t ks[] = {1, 2, 3, 10, 50, 100};
+    q->k = ks[(int)(urand() * 6)];
+    q->max_m = urand() < 0.5 ? INFINITY : (sh == WORLD ? 2e6 : 200 + urand() * 20000);
+    double r = urand();
+    q->cat_mask = r < 0.5 ? ~0ull : r < 0.7 ? 1ull << 1 : r < 0.85 ? (1ull << 0 | 1ull << 2) : 0;
+    if (sh == RARE && r < 0.9)
+        q->cat_mask = 1ull << 5;
+    if (urand() < 0.1)
+        q->accept = odd_id;
+}
+
+static int check_against_oracle(enum shape sh, size_t n, int queries)
+{
+    struct rtree_item *it = make_items(sh, n);
+    struct rtree *t = NULL;
+    struct rtree_scratch *s = NULL;
+    T_CHECK(rtree_build(it, n, &t) == GEOD_OK);
+    T_CHECK(rtree_scratch_new(&s) == GEOD_OK);
+    T_CHECK(rtree_check(t));
+    T_CHECK(rtree_count(t) == n);
+    struct ref *ref = malloc(n * sizeof *ref);
+    struct rtree_hit *hit = malloc(100 * sizeof *hit);
+    int bad = 0, nonempty = 0;
+    for (int qi = 0; qi < queries; qi++) {
+        struct rtree_query q;
+        random_query(sh, it, n, &q);
+        size_t m = brute(it, n, &q, ref), got = 0;
+        size_t want = m < q.k ? m : q.k;
+        T_CHECK(rtree_nearest(t, &q, s, hit, &got) == GEOD_OK);
+        nonempty += got > 0;
+        bool same = got == want;
+        size_t i = 0;
+        for (; same && i < got; i++)
+            same = hit[i].id == ref[i].id &&
+                   fabs(hit[i].distance_m - ref[i].d) <= geo_fast_err(ref[i].d);
+        if (!same && bad++ < 3)
+            T_CHECKF(0,
+                     "%s query %d (%.7f,%.7f k=%u max=%g mask=%llx): got %zu hits, want %zu; "
+                     "hit %zu: id %u at %.9f, want id %u at %.9f",
+                     shape_name[sh], qi, q.lon, q.lat, q.k, q.max_m,
+                     (unsigned long long)q.cat_mask, got, want, i - 1,
+                     got && i ? hit[i - 1].id : 0, got && i ? hit[i - 1].distance_m : 0,
+                     want && i ? ref[i - 1].id : 0, want && i ? ref[i - 1].d : 0);
+    }
+    T_CHECKF(bad == 0, "%s: %d of %d queries differ from brute force", shape_name[sh], bad,
+             queries);
+    T_CHECKF(nonempty > queries / 3, "%s: only %d of %d queries had answers", shape_name[sh],
+             nonempty, queries);
+    free(ref);
+    free(hit);
+    free(it);
+    rtree_scratch_free(s);
+    rtree_free(t);
+    return bad;
+}
+
+static void test_clustered(void)
+{
+    check_against_oracle(CLUSTERED, 5000, 1500);
+}
+
+static void test_uniform(void)
+{
+    check_against_oracle(UNIFORM, 5000, 1500);
+}
+
+static void test_duplicates(void)
+{
+    check_against_oracle(DUPLICATES, 3000, 1000);
+}
+
+static void test_rare_category(void)
+{
+    check_against_oracle(RARE, 20000, 300);
+}
+
+static void test_grid_symmetry(void)
+{
+    check_against_oracle(GRID, 2500, 1500);
+}
+
+static void test_world(void)
+{
+    check_against_oracle(WORLD, 4000, 800);
+}
+
+/* Paging: pages that resume after the previous page's last hit concatenate to the whole list. */
+static void test_paging(void)
+{
+    size_t n = 4000;
+    struct rtree_item *it = make_items(DUPLICATES, n);
+    struct rtree *t;
+    struct rtree_scratch *s;
+    T_CHECK(rtree_build(it, n, &t) == GEOD_OK);
+    T_CHECK(rtree_scratch_new(&s) == GEOD_OK);
+    struct ref *ref = malloc(n * sizeof *ref);
+    struct rtree_hit hit[37];
+    for (int qi = 0; qi < 40; qi++) {
+        struct rtree_query q;
+        random_query(DUPLICATES, it, n, &q);
+        q.k = 37;
+        q.max_m = 3000 + urand() * 20000;
+        q.accept = NULL;
+        size_t m = brute(it, n, &q, ref), seen = 0, got;
+        for (;;) {
+            T_CHECK(rtree_nearest(t, &q, s, hit, &got) == GEOD_OK);
+            for (size_t i = 0; i < got; i++, seen++)
+                T_CHECKF(seen < m && hit[i].id == ref[seen].id, "query %d, item %zu", qi, seen);
+            if (got < q.k)
+                break;
+            double lon, lat;
+            rtree_point(t, hit[got - 1].pos, &lon, &lat, NULL);
+            q.has_after = true;
+            q.after_m = geo_inverse(q.lon, q.lat, lon, lat, NULL);
+            q.after_id = hit[got - 1].id;
+        }
+        T_CHECKF(seen == m, "query %d: pages hold %zu of %zu", qi, seen, m);
+    }
+    free(ref);
+    free(it);
+    rtree_scratch_free(s);
+    rtree_free(t);
+}
+
+static void test_edges(void)
+{
+    struct rtree *t;
+    struct rtree_scratch *s;
+    struct rtree_hit hit[4];
+    size_t got = 99;
+    T_CHECK(rtree_scratch_new(&s) == GEOD_OK);
+    T_CHECK(rtree_build(NULL, 0, &t) == GEOD_OK);
+    T_CHECK(rtree_check(t));
+    struct rtree_query q = {.lon = 114, .lat = 30, .k = 4, .max_m = INFINITY, .cat_mask = ~0ull};
+    T_CHECK(rtree_nearest(t, &q, s, hit, &got) == GEOD_OK && got == 0);
+    rtree_free(t);
+    struct rtree_item one = {114.1, 30.1, 42, 3};
+    T_CHECK(rtree_build(&one, 1, &t) == GEOD_OK);
+    T_CHECK(rtree_nearest(t, &q, s, hit, &got) == GEOD_OK && got == 1 && hit[0].id == 42);
+    q.k = 0;
+    T_CHECK(rtree_nearest(t, &q, s, hit, &got) == GEOD_EINVAL);
+    q.k = 1;
+    q.lat = NAN;
+    T_CHECK(rtree_nearest(t, &q, s, hit, &got) == GEOD_EINVAL);
+    q.lat = 30;
+    q.max_m = -1;
+    T_CHECK(rtree_nearest(t, &q, s, hit, &got) == GEOD_EINVAL);
+    rtree_free(t);
+    struct rtree_item bad[2] = {{114, 30, 1, 0}, {114, 95, 2, 0}};
+    T_CHECK(rtree_build(bad, 2, &t) == GEOD_EINVAL && t == NULL);
+    bad[1] = (struct rtree_item){114, 30, 2, RTREE_MAX_CATEGORIES};
+    T_CHECK(rtree_build(bad, 2, &t) == GEOD_EINVAL);
+    rtree_free(NULL);
+    rtree_scratch_free(s);
+}
+
+int main(void)
+{
+    T_RUN(test_clustered);
+    T_RUN(test_uniform);
+    T_RUN(test_duplicates);
+    T_RUN(test_rare_category);
+    T_RUN(test_grid_symmetry);
+    T_RUN(test_world);
+    T_RUN(test_paging);
+    T_RUN(test_edges);
+    return T_END();
+}
