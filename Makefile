@@ -26,11 +26,11 @@ TEST_SRC  := $(wildcard tests/test_*.c)
 BENCH_SRC := $(wildcard bench/bench_*.c)
 FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
 
-REL_LIB   := $(LIB_SRC:%.c=build/rel/%.o)
-REL_MAIN  := $(MAIN_SRC:%.c=build/rel/%.o)
-ASAN_LIB  := $(LIB_SRC:%.c=build/asan/%.o)
-ASAN_MAIN := $(MAIN_SRC:%.c=build/asan/%.o)
-ASAN_TLIB := $(TLIB_SRC:%.c=build/asan/%.o)
+REL_LIB   := $(LIB_SRC:%.c=build/rel/obj/%.o)
+REL_MAIN  := $(MAIN_SRC:%.c=build/rel/obj/%.o)
+ASAN_LIB  := $(LIB_SRC:%.c=build/asan/obj/%.o)
+ASAN_MAIN := $(MAIN_SRC:%.c=build/asan/obj/%.o)
+ASAN_TLIB := $(TLIB_SRC:%.c=build/asan/obj/%.o)
 TESTS     := $(TEST_SRC:tests/%.c=build/asan/tests/%)
 FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/%.c=build/asan/tests/test_replay_%)
 BENCHES   := $(BENCH_SRC:bench/%.c=build/rel/bench/%)
@@ -48,11 +48,11 @@ deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-build/rel/%.o: %.c | deps
+build/rel/obj/%.o: %.c | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(REL_FLAGS) $(PKG_CFLAGS) -DGEOD_VERSION='"$(VERSION)"' -MMD -MP -c $< -o $@
 
-build/asan/%.o: %.c | deps
+build/asan/obj/%.o: %.c | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(ASAN_FLAGS) $(PKG_CFLAGS) -DGEOD_VERSION='"$(VERSION)"' -MMD -MP -c $< -o $@
 
@@ -62,14 +62,17 @@ build/geod: $(REL_MAIN) $(REL_LIB)
 build/asan/geod: $(ASAN_MAIN) $(ASAN_LIB)
 	$(CC) $(ASAN_FLAGS) $^ $(PKG_LIBS) -lm -o $@
 
-build/asan/tests/test_%: build/asan/tests/test_%.o $(ASAN_TLIB) $(ASAN_LIB)
+build/asan/tests/test_%: build/asan/obj/tests/test_%.o $(ASAN_TLIB) $(ASAN_LIB)
+	@mkdir -p $(dir $@)
 	$(CC) $(ASAN_FLAGS) $^ $(PKG_LIBS) -lm -o $@
 
 # A fuzz target's corpus replayed by a plain driver, so `make test` needs no clang.
-build/asan/tests/test_replay_%: build/asan/tests/fuzz/%.o build/asan/tests/fuzz/replay.o $(ASAN_LIB)
+build/asan/tests/test_replay_%: build/asan/obj/tests/fuzz/%.o build/asan/obj/tests/fuzz/replay.o $(ASAN_LIB)
+	@mkdir -p $(dir $@)
 	$(CC) $(ASAN_FLAGS) $^ $(PKG_LIBS) -lm -o $@
 
-build/rel/bench/%: build/rel/bench/%.o $(REL_LIB)
+build/rel/bench/%: build/rel/obj/bench/%.o $(REL_LIB)
+	@mkdir -p $(dir $@)
 	$(CC) $(REL_FLAGS) $^ $(PKG_LIBS) -lm -o $@
 
 test: $(TESTS) $(FUZZ_REPLAY) build/asan/geod
@@ -95,3 +98,6 @@ clean:
 	rm -rf build
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+
+# the embedded datasets (data/wuhan.c .incbin's them)
+build/rel/obj/data/wuhan.o build/asan/obj/data/wuhan.o: $(wildcard data/wuhan/*.csv)

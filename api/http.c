@@ -1,0 +1,172 @@
+/* http.c - routing, format negotiation and the two ways to answer (api_send, api_fail). */
+#include "api/http.h"
+
+#include <string.h>
+
+const struct snapshot *api_current(struct api_thread *th); /* api/server.c */
+
+struct route {
+    const char *path; /* exact path, or a prefix when it ends with '/' */
+    api_handler_fn fn;
+};
+
+static const struct route routes[] = {
+    {"/v1/nearby", api_h_nearby},         {"/v1/within", api_h_within},
+    {"/v1/facilities/", api_h_facility},  {"/v1/categories", api_h_categories},
+    {"/healthz", api_h_healthz},
+};
+
+static h2o_generator_t generator; /* a single final send needs no callbacks */
+
+enum enc_format api_enc_format(const struct api_req *r)
+{
+    return r->fmt == FMT_MSGPACK ? ENC_MSGPACK : ENC_JSON;
+}
+
+static void respond(struct api_req *r, int status, const char *body, size_t len,
+                    const char *content_type)
+{
+    h2o_req_t *req = r->req;
+    req->res.status = status;
+    req->res.reason = status == 200 ? "OK" : status == 404 ? "Not Found"
+                    : status == 405 ? "Method Not Allowed" : status < 500 ? "Bad Request"
+                                                                          : "Internal Server Error";
+    req->res.content_length = len;
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, content_type,
+                   strlen(content_type));
+    /* answers depend on the citizen's position: nobody along the way may keep them */
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
+                   H2O_STRLIT("no-store"));
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_VARY, NULL, H2O_STRLIT("Accept"));
+    h2o_iovec_t buf = h2o_iovec_init(NULL, 0);
+    if (len && !h2o_memis(req->input.method.base, req->input.method.len, H2O_STRLIT("HEAD"))) {
+        buf.base = h2o_mem_alloc_pool(&req->pool, len);
+        memcpy(buf.base, body, len);
+        buf.len = len;
+    }
+    h2o_start_response(req, &generator);
+    h2o_send(req, &buf, 1, H2O_SEND_STATE_FINAL);
+}
+
+void api_send(struct api_req *r, int status)
+{
+    struct enc *e = r->th->enc;
+    if (!enc_ok(e)) { /* a bug in a handler, never the client's fault: say so plainly */
+        enc_reset(e, ENC_JSON);
+        enc_map(e, 1);
+        enc_key(e, "error");
+        enc_map(e, 3);
+        enc_key(e, "code");
+        enc_cstr(e, "internal");
+        enc_key(e, "message");
+        enc_cstr(e, "the answer could not be encoded");
+        enc_key(e, "param");
+        enc_null(e);
+        enc_end(e);
+        enc_end(e);
+        status = 500;
+    }
+    size_t len;
+    const char *body = enc_data(e, &len);
+    const char *type = r->fmt == FMT_GEOJSON && status == 200
+                           ? "application/geo+json"
+                           : enc_content_type(r->fmt == FMT_MSGPACK ? ENC_MSGPACK : ENC_JSON);
+    respond(r, status, body, len, type);
+}
+
+void api_fail(struct api_req *r, int status, const char *code, const char *message,
+              const char *param)
+{
+    struct enc *e = r->th->enc;
+    enc_reset(e, api_enc_format(r));
+    enc_map(e, 1);
+    enc_key(e, "error");
+    enc_map(e, 3);
+    enc_key(e, "code");
+    enc_cstr(e, code);
+    enc_key(e, "message");
+    enc_cstr(e, message);
+    enc_key(e, "param");
+    enc_cstr(e, param);
+    enc_end(e);
+    enc_end(e);
+    api_send(r, status);
+}
+
+/* format= wins over Accept; unknown formats are refused, unknown Accept types are not. */
+static bool negotiate(struct api_req *r)
+{
+    const struct query_param *f = query_get(&r->q, "format");
+    if (f) {
+        if (h2o_memis(f->value, f->value_len, H2O_STRLIT("json")))
+            r->fmt = FMT_JSON;
+        else if (h2o_memis(f->value, f->value_len, H2O_STRLIT("geojson")))
+            r->fmt = FMT_GEOJSON;
+        else if (h2o_memis(f->value, f->value_len, H2O_STRLIT("msgpack")))
+            r->fmt = FMT_MSGPACK;
+        else
+            return false;
+        return true;
+    }
+    ssize_t i = h2o_find_header(&r->req->headers, H2O_TOKEN_ACCEPT, -1);
+    if (i >= 0) {
+        h2o_iovec_t v = r->req->headers.entries[i].value;
+        if (h2o_strstr(v.base, v.len, H2O_STRLIT("application/msgpack")) != SIZE_MAX ||
+            h2o_strstr(v.base, v.len, H2O_STRLIT("application/x-msgpack")) != SIZE_MAX)
+            r->fmt = FMT_MSGPACK;
+        else if (h2o_strstr(v.base, v.len, H2O_STRLIT("application/geo+json")) != SIZE_MAX)
+            r->fmt = FMT_GEOJSON;
+    }
+    return true;
+}
+
+void api_dispatch(struct api_thread *th, h2o_req_t *req)
+{
+    struct api_req r = {.req = req, .th = th, .fmt = FMT_JSON};
+    size_t qat = req->query_at;
+    size_t plen = qat == SIZE_MAX ? req->path.len : qat;
+    char *path = h2o_mem_alloc_pool(&req->pool, plen + 1);
+    memcpy(path, req->path.base, plen);
+    path[plen] = '\0';
+    r.path = path;
+    r.path_len = plen;
+    if (qat != SIZE_MAX) {
+        const char *qs = req->path.base + qat + 1;
+        size_t qlen = req->path.len - qat - 1;
+        if (qlen > QUERY_MAX_LEN) {
+            api_fail(&r, 400, "query_too_long", "the query string is longer than 4096 bytes",
+                     NULL);
+            return;
+        }
+        char *buf = h2o_mem_alloc_pool(&req->pool, qlen + 1);
+        struct query_fail fail;
+        if (query_parse(qs, qlen, buf, qlen + 1, &r.q, &fail)) {
+            api_fail(&r, 400, fail.code, fail.message, fail.param[0] ? fail.param : NULL);
+            return;
+        }
+    }
+    if (!negotiate(&r)) {
+        api_fail(&r, 400, "invalid_parameter", "format must be json, geojson or msgpack",
+                 "format");
+        return;
+    }
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        const struct route *rt = &routes[i];
+        size_t n = strlen(rt->path);
+        bool prefix = rt->path[n - 1] == '/';
+        if (prefix ? !(plen > n && memcmp(path, rt->path, n) == 0)
+                   : !(plen == n && memcmp(path, rt->path, n) == 0))
+            continue;
+        if (!h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) &&
+            !h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"))) {
+            h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL,
+                           H2O_STRLIT("GET, HEAD"));
+            api_fail(&r, 405, "method_not_allowed", "this resource answers GET and HEAD", NULL);
+            return;
+        }
+        r.snap = api_current(th);
+        rt->fn(&r);
+        return;
+    }
+    api_fail(&r, 404, "not_found", "no such resource", NULL);
+}

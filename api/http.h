@@ -1,0 +1,65 @@
+/* http.h - what handlers share (internal to api/): the per-thread state, the per-request
+ * context, and the one way to answer (through the encoder) or to refuse (a JSON error naming the
+ * parameter). */
+#ifndef GEOD_HTTP_H
+#define GEOD_HTTP_H
+
+#include "api/enc.h"
+#include "api/query.h"
+#include "index/rtree.h"
+#include "index/snapshot.h"
+
+#include <h2o.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#define API_MAX_RESULTS 1000 /* the most results one answer carries */
+
+enum api_format { FMT_JSON, FMT_GEOJSON, FMT_MSGPACK };
+
+/* One event loop's state. ctx comes first so that req->conn->ctx leads back here. */
+struct api_thread {
+    h2o_context_t ctx;
+    h2o_accept_ctx_t accept;
+    h2o_socket_t *listener;
+    struct api_server *server;
+    pthread_t tid;
+    int fd;                         /* the listening socket */
+    _Atomic uint64_t seen_epoch;    /* the snapshot epoch this thread last passed idle */
+    size_t inflight;                /* requests started and not yet disposed */
+    size_t conns;                   /* connections accepted and not yet closed */
+    struct enc *enc;                /* reused by every request of this thread */
+    struct rtree_scratch *scratch;
+    struct rtree_hit *hits;         /* [API_MAX_RESULTS + 1] */
+};
+
+struct api_req {
+    h2o_req_t *req;
+    struct api_thread *th;
+    const struct snapshot *snap;
+    struct query q;
+    enum api_format fmt;
+    const char *path;  /* the path without the query, NUL-terminated, in req->pool */
+    size_t path_len;
+};
+
+typedef void (*api_handler_fn)(struct api_req *r);
+
+/* Answers with the encoder's contents (built by the handler with r->th->enc in r->fmt). */
+void api_send(struct api_req *r, int status);
+
+/* Answers with {"error":{"code","message","param"}}; param may be NULL. */
+void api_fail(struct api_req *r, int status, const char *code, const char *message,
+              const char *param);
+
+/* The encoder format for r->fmt (GeoJSON is written as JSON). */
+enum enc_format api_enc_format(const struct api_req *r);
+
+/* Handlers (api/h_*.c). */
+void api_h_nearby(struct api_req *r);
+void api_h_within(struct api_req *r);
+void api_h_facility(struct api_req *r);
+void api_h_categories(struct api_req *r);
+void api_h_healthz(struct api_req *r);
+
+#endif

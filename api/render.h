@@ -1,0 +1,31 @@
+/* render.h - how a facility appears in every answer, in JSON/msgpack and as a GeoJSON Feature.
+ * Positions go out in the requested system; geohash is always of the WGS-84 position. */
+#ifndef GEOD_RENDER_H
+#define GEOD_RENDER_H
+
+#include "api/enc.h"
+#include "index/crs.h"
+#include "index/snapshot.h"
+
+#include <stdbool.h>
+
+#define RENDER_LONLAT_DECIMALS 7  /* ~1 cm */
+#define RENDER_DISTANCE_DECIMALS 2
+#define RENDER_BEARING_DECIMALS 1
+
+/* Distance and bearing from the query, when the answer has a query position. */
+struct render_from {
+    double distance_m;
+    double bearing_deg;
+};
+
+/* A facility as a map: id, name, category, category_name, lon, lat, geohash, address, phone,
+ * hours, division_code, source, version, and distance_m, bearing_deg when `from` is given. */
+void render_facility(struct enc *e, const struct snapshot *s, const struct facility *f,
+                     enum crs_id out, const struct render_from *from);
+
+/* The same as a GeoJSON Feature: geometry Point [lon, lat] and the other fields as properties. */
+void render_feature(struct enc *e, const struct snapshot *s, const struct facility *f,
+                    enum crs_id out, const struct render_from *from);
+
+#endif

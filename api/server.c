@@ -1,0 +1,336 @@
+/* server.c - the h2o server: listeners, one event loop per thread, graceful stop, and the
+ * published snapshot with quiescent-state reclamation.
+ *
+ * Snapshots. `current` is read by handlers with one atomic load and no lock. Publishing swaps it,
+ * bumps `epoch`, and retires the old snapshot tagged with the new epoch. Each loop stores the
+ * epoch it sees in seen_epoch between runs of the event loop, when none of its handlers is
+ * running; a retired snapshot is freed once every thread's seen_epoch has reached its tag. All
+ * of these are sequentially consistent atomics, which is what makes "saw the new epoch" imply
+ * "will read the new snapshot". */
+#include "api/server.h"
+#include "api/http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define LOOP_WAKE_MS 100       /* how often an idle loop looks at the stop flag */
+#define DRAIN_MS 5000          /* how long a stopping loop waits for requests in flight */
+#define MAX_ENTITY (64 * 1024) /* request bodies; the read API takes none */
+
+struct retired {
+    struct snapshot *snap;
+    uint64_t epoch;
+    struct retired *next;
+};
+
+struct api_server {
+    h2o_globalconf_t config;
+    _Atomic(struct snapshot *) current;
+    _Atomic uint64_t epoch;
+    atomic_bool stop;
+    pthread_mutex_t publish_lock; /* publishers only; readers never take it */
+    struct retired *retired;
+    int nthreads;
+    uint16_t port;
+    struct api_thread *threads;
+};
+
+void api_dispatch(struct api_thread *th, h2o_req_t *req); /* api/routes.c */
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- requests ---- */
+
+static void on_req_disposed(void *p)
+{
+    struct api_thread *th = *(struct api_thread **)p;
+    th->inflight--;
+}
+
+static int on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    struct api_thread *th = (struct api_thread *)req->conn->ctx;
+    /* linked to the request's pool: on_req_disposed runs when the request is done */
+    struct api_thread **token = h2o_mem_alloc_shared(&req->pool, sizeof *token, on_req_disposed);
+    *token = th;
+    th->inflight++;
+    api_dispatch(th, req);
+    return 0;
+}
+
+const struct snapshot *api_current(struct api_thread *th)
+{
+    return atomic_load(&th->server->current);
+}
+
+/* ---- snapshots ---- */
+
+static void reclaim(struct api_server *s, bool all)
+{
+    uint64_t min_seen = UINT64_MAX;
+    for (int i = 0; i < s->nthreads; i++) {
+        uint64_t e = atomic_load(&s->threads[i].seen_epoch);
+        min_seen = e < min_seen ? e : min_seen;
+    }
+    struct retired **link = &s->retired;
+    while (*link) {
+        struct retired *r = *link;
+        if (all || r->epoch <= min_seen) {
+            *link = r->next;
+            snapshot_free(r->snap);
+            free(r);
+        } else {
+            link = &r->next;
+        }
+    }
+}
+
+void api_server_publish(struct api_server *s, struct snapshot *snap)
+{
+    pthread_mutex_lock(&s->publish_lock);
+    struct snapshot *old = atomic_exchange(&s->current, snap);
+    uint64_t e = atomic_fetch_add(&s->epoch, 1) + 1;
+    struct retired *r = malloc(sizeof *r);
+    if (r) {
+        *r = (struct retired){old, e, s->retired};
+        s->retired = r;
+    } else {
+        /* nowhere to park it: wait for every loop to pass a quiescent point instead */
+        for (;;) {
+            bool done = true;
+            for (int i = 0; i < s->nthreads; i++)
+                done = done && atomic_load(&s->threads[i].seen_epoch) >= e;
+            if (done)
+                break;
+            nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+        }
+        snapshot_free(old);
+    }
+    reclaim(s, false);
+    pthread_mutex_unlock(&s->publish_lock);
+}
+
+/* ---- listeners and loops ---- */
+
+static void on_socket_close(void *data)
+{
+    struct api_thread *th = data;
+    th->conns--;
+}
+
+static void on_accept(h2o_socket_t *listener, const char *err)
+{
+    struct api_thread *th = listener->data;
+    if (err)
+        return;
+    h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
+    if (!sock)
+        return;
+    th->conns++;
+    sock->on_close.cb = on_socket_close;
+    sock->on_close.data = th;
+    h2o_accept(&th->accept, sock);
+}
+
+static int open_listener(const struct sockaddr *sa, socklen_t len, char *err, size_t errlen)
+{
+    int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int on = 1;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0 ||
+        bind(fd, sa, len) != 0 || listen(fd, 1024) != 0) {
+        set_err(err, errlen, "cannot listen: %s", strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void *loop_main(void *arg)
+{
+    struct api_thread *th = arg;
+    struct api_server *s = th->server;
+    h2o_evloop_t *loop = th->ctx.loop;
+    while (!atomic_load(&s->stop)) {
+        atomic_store(&th->seen_epoch, atomic_load(&s->epoch));
+        h2o_evloop_run(loop, LOOP_WAKE_MS);
+    }
+    /* stop accepting; let what is in flight finish; connections close after their response */
+    h2o_socket_read_stop(th->listener);
+    h2o_socket_close(th->listener);
+    th->listener = NULL;
+    h2o_context_request_shutdown(&th->ctx);
+    for (int waited = 0; th->inflight > 0 && waited < DRAIN_MS; waited += 10)
+        h2o_evloop_run(loop, 10);
+    /* HTTP/1 has no graceful close of idle keep-alive connections in h2o 2.2.5: expire their
+     * request timeout now, which closes them, so the context can be disposed cleanly */
+    th->ctx.http1.req_timeout.timeout = 0;
+    for (int waited = 0; th->conns > 0 && waited < DRAIN_MS; waited += 10)
+        h2o_evloop_run(loop, 10);
+    /* request_shutdown also armed HTTP/2's goaway resender, which we never need (no HTTP/2):
+     * disarm it, or h2o_context_dispose finds the timeout still in use */
+    if (h2o_timeout_is_linked(&th->ctx.http2._graceful_shutdown_timeout))
+        h2o_timeout_unlink(&th->ctx.http2._graceful_shutdown_timeout);
+    atomic_store(&th->seen_epoch, UINT64_MAX);
+    return NULL;
+}
+
+static enum geod_err resolve(const struct api_config *cfg, struct sockaddr_storage *ss,
+                             socklen_t *len, char *err, size_t errlen)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE}, *res;
+    char port[8];
+    snprintf(port, sizeof port, "%u", (unsigned)cfg->port);
+    int rc = getaddrinfo(cfg->host, port, &hints, &res);
+    if (rc != 0) {
+        set_err(err, errlen, "cannot resolve listen address %s: %s", cfg->host, gai_strerror(rc));
+        return GEOD_EINVAL;
+    }
+    memcpy(ss, res->ai_addr, res->ai_addrlen);
+    *len = res->ai_addrlen;
+    freeaddrinfo(res);
+    return GEOD_OK;
+}
+
+static enum geod_err thread_init(struct api_server *s, struct api_thread *th, int fd)
+{
+    th->server = s;
+    th->fd = fd;
+    h2o_context_init(&th->ctx, h2o_evloop_create(), &s->config);
+    th->accept.ctx = &th->ctx;
+    th->accept.hosts = s->config.hosts;
+    if (enc_new(ENC_JSON, &th->enc) || rtree_scratch_new(&th->scratch) ||
+        !(th->hits = malloc((API_MAX_RESULTS + 1) * sizeof *th->hits)))
+        return GEOD_ENOMEM;
+    th->listener = h2o_evloop_socket_create(th->ctx.loop, fd, H2O_SOCKET_FLAG_DONT_READ);
+    th->listener->data = th;
+    h2o_socket_read_start(th->listener, on_accept);
+    return GEOD_OK;
+}
+
+static void thread_dispose(struct api_thread *th)
+{
+    if (th->listener)
+        h2o_socket_close(th->listener);
+    if (th->ctx.loop && th->conns > 0) {
+        /* a connection outlived the drain (a client that stopped reading): the process is
+         * ending, so leave the loop to the OS rather than free what h2o still uses */
+        fprintf(stderr, "geod: %zu connection(s) still open at exit\n", th->conns);
+    } else if (th->ctx.loop) {
+        h2o_loop_t *loop = th->ctx.loop;
+        h2o_context_dispose(&th->ctx);
+        h2o_evloop_destroy(loop);
+    }
+    enc_free(th->enc);
+    rtree_scratch_free(th->scratch);
+    free(th->hits);
+}
+
+enum geod_err api_server_start(const struct api_config *cfg, struct snapshot *snap,
+                               struct api_server **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    struct sockaddr_storage ss;
+    socklen_t sslen;
+    enum geod_err rc = resolve(cfg, &ss, &sslen, err, errlen);
+    if (rc)
+        return rc;
+    struct api_server *s = calloc(1, sizeof *s);
+    if (!s)
+        return GEOD_ENOMEM;
+    s->nthreads = cfg->threads > 0 ? cfg->threads : 1;
+    s->threads = calloc((size_t)s->nthreads, sizeof *s->threads);
+    if (!s->threads) {
+        free(s);
+        return GEOD_ENOMEM;
+    }
+    atomic_init(&s->current, snap);
+    atomic_init(&s->epoch, 1);
+    atomic_init(&s->stop, false);
+    pthread_mutex_init(&s->publish_lock, NULL);
+    h2o_config_init(&s->config);
+    s->config.max_request_entity_size = MAX_ENTITY;
+    s->config.server_name = h2o_iovec_init(H2O_STRLIT("geod"));
+    s->config.http1.upgrade_to_http2 = 0; /* no h2c: plain HTTP/1.1, or TLS later */
+    h2o_hostconf_t *host = h2o_config_register_host(&s->config,
+                                                    h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
+    h2o_handler_t *handler = h2o_create_handler(path, sizeof *handler);
+    handler->on_req = on_req;
+
+    /* the first listener may pick the port; the others share it through SO_REUSEPORT */
+    int started = 0;
+    for (int i = 0; i < s->nthreads; i++) {
+        int fd = open_listener((struct sockaddr *)&ss, sslen, err, errlen);
+        if (fd < 0) {
+            rc = GEOD_ESYS;
+            goto fail;
+        }
+        if (i == 0) {
+            getsockname(fd, (struct sockaddr *)&ss, &sslen);
+            s->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                                     : ((struct sockaddr_in *)&ss)->sin_port);
+        }
+        if ((rc = thread_init(s, &s->threads[i], fd))) {
+            set_err(err, errlen, "out of memory");
+            goto fail;
+        }
+    }
+    for (; started < s->nthreads; started++) {
+        if (pthread_create(&s->threads[started].tid, NULL, loop_main, &s->threads[started])) {
+            set_err(err, errlen, "cannot start a thread: %s", strerror(errno));
+            rc = GEOD_ESYS;
+            goto fail;
+        }
+    }
+    *out = s;
+    return GEOD_OK;
+fail:
+    atomic_store(&s->stop, true);
+    for (int i = 0; i < started; i++)
+        pthread_join(s->threads[i].tid, NULL);
+    atomic_store(&s->current, NULL); /* the caller keeps snap on failure */
+    api_server_stop(s);
+    return rc;
+}
+
+uint16_t api_server_port(const struct api_server *s)
+{
+    return s->port;
+}
+
+void api_server_stop(struct api_server *s)
+{
+    if (!s)
+        return;
+    if (!atomic_exchange(&s->stop, true))
+        for (int i = 0; i < s->nthreads; i++)
+            if (s->threads[i].tid)
+                pthread_join(s->threads[i].tid, NULL);
+    for (int i = 0; i < s->nthreads; i++)
+        thread_dispose(&s->threads[i]);
+    reclaim(s, true);
+    snapshot_free(atomic_load(&s->current));
+    h2o_config_dispose(&s->config);
+    pthread_mutex_destroy(&s->publish_lock);
+    free(s->threads);
+    free(s);
+}

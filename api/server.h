@@ -1,0 +1,35 @@
+/* server.h - geod's HTTP server: one h2o event loop per thread, each with its own SO_REUSEPORT
+ * listener on the same address, answering from the published snapshot. */
+#ifndef GEOD_SERVER_H
+#define GEOD_SERVER_H
+
+#include "index/err.h"
+#include "index/snapshot.h"
+
+#include <stdint.h>
+
+struct api_config {
+    const char *host; /* numeric address or name to bind, e.g. "127.0.0.1" */
+    uint16_t port;    /* 0 picks a free port; api_server_port() tells which */
+    int threads;      /* event loops, >= 1 */
+};
+
+struct api_server;
+
+/* Binds the listeners (so a port in use fails here, with a message in err) and starts the
+ * threads. The server answers from `snap` until api_server_publish replaces it; it takes
+ * ownership of snap. */
+enum geod_err api_server_start(const struct api_config *cfg, struct snapshot *snap,
+                               struct api_server **out, char *err, size_t errlen);
+
+uint16_t api_server_port(const struct api_server *s);
+
+/* Makes `snap` the snapshot every following request reads; the server owns it from now on.
+ * The previous one is freed once no thread can still be reading it. */
+void api_server_publish(struct api_server *s, struct snapshot *snap);
+
+/* Stops accepting, lets requests in flight finish (up to a few seconds), joins the threads and
+ * frees everything. */
+void api_server_stop(struct api_server *s);
+
+#endif

@@ -1,0 +1,63 @@
+/* schema.c - the store's schema, as numbered migrations. Never edit a migration that has
+ * shipped: add the next one. The geometry column mirrors lon/lat for SpatiaLite users (and the
+ * PostGIS backend to come); geod itself reads lon/lat. */
+#include "data/schema.h"
+
+static const char *const m1_sql[] = {
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE category ("
+    " id TEXT PRIMARY KEY,"
+    " idx INTEGER NOT NULL UNIQUE CHECK (idx BETWEEN 0 AND 63),"
+    " name_zh TEXT NOT NULL,"
+    " name_en TEXT NOT NULL)",
+    "INSERT INTO category (id, idx, name_zh, name_en) VALUES"
+    " ('community_center', 0, '社区服务中心', 'Community service center'),"
+    " ('street_office', 1, '街道办事处', 'Street office'),"
+    " ('relief_station', 2, '救助管理站', 'Relief station'),"
+    " ('shelter', 3, '应急避难场所', 'Emergency shelter'),"
+    " ('hospital', 4, '医院', 'Hospital'),"
+    " ('elderly_care', 5, '养老机构', 'Elderly care home'),"
+    " ('elderly_daycare', 6, '日间照料中心', 'Elderly day care center'),"
+    " ('welfare_enterprise', 7, '福利企业', 'Welfare enterprise'),"
+    " ('marriage_registry', 8, '婚姻登记处', 'Marriage registry')",
+    "CREATE TABLE facility ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT CHECK (id BETWEEN 1 AND 4294967295),"
+    " category TEXT NOT NULL REFERENCES category (id),"
+    " name TEXT NOT NULL CHECK (length(name) > 0),"
+    " address TEXT,"
+    " phone TEXT,"
+    " hours TEXT,"
+    " lon REAL NOT NULL CHECK (lon BETWEEN -180 AND 180),"
+    " lat REAL NOT NULL CHECK (lat BETWEEN -90 AND 90),"
+    " division_code TEXT,"
+    " source TEXT NOT NULL,"
+    " source_key TEXT,"
+    " version INTEGER NOT NULL DEFAULT 1,"
+    " created_by TEXT NOT NULL,"
+    " created_at TEXT NOT NULL,"
+    " updated_by TEXT NOT NULL,"
+    " updated_at TEXT NOT NULL,"
+    " deleted INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)))",
+    "CREATE UNIQUE INDEX facility_source_key ON facility (source, source_key)"
+    " WHERE source_key IS NOT NULL",
+    "CREATE INDEX facility_category ON facility (category)",
+    "SELECT AddGeometryColumn('facility', 'geom', 4326, 'POINT', 'XY')",
+    "SELECT CreateSpatialIndex('facility', 'geom')",
+    "CREATE TABLE facility_audit ("
+    " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " facility_id INTEGER NOT NULL,"
+    " version INTEGER NOT NULL,"
+    " action TEXT NOT NULL CHECK (action IN ('create', 'update', 'delete', 'revert')),"
+    " actor TEXT NOT NULL,"
+    " at TEXT NOT NULL,"
+    " before TEXT,"
+    " after TEXT)",
+    "CREATE INDEX facility_audit_facility ON facility_audit (facility_id, seq)",
+    NULL,
+};
+
+const struct migration schema_migrations[] = {
+    {"categories, facilities and their audit log", m1_sql},
+};
+
+const size_t schema_migration_count = sizeof schema_migrations / sizeof schema_migrations[0];

@@ -1,0 +1,370 @@
+/* store.c - the SpatiaLite store: opening (and recognising) the file, migrations, transactional
+ * writes with their audit rows, and loading everything live into a snapshot.
+ *
+ * Format. A SQLite database in WAL mode with PRAGMA application_id = GEOD_APP_ID and
+ * PRAGMA user_version = the number of migrations applied (data/schema.c). SpatiaLite metadata is
+ * initialised when the file is created. Commits are durable (synchronous = FULL). */
+#include "data/store.h"
+#include "data/schema.h"
+
+#include <sqlite3.h>
+/* spatialite.h uses sqlite3 types without including sqlite3.h */
+#include <spatialite.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define GEOD_APP_ID 0x67656f64 /* "geod" */
+
+struct store {
+    sqlite3 *db;
+    void *spatialite; /* SpatiaLite's per-connection cache */
+    sqlite3_stmt *ins_facility;
+    sqlite3_stmt *ins_audit;
+};
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || !errlen)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+const char *store_errmsg(const struct store *s)
+{
+    return s && s->db ? sqlite3_errmsg(s->db) : "no store";
+}
+
+static enum geod_err exec(struct store *s, const char *sql)
+{
+    return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? GEOD_OK : GEOD_ESTORE;
+}
+
+/* Runs a statement that returns one integer into *out. */
+static enum geod_err query_int(struct store *s, const char *sql, int64_t *out)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return GEOD_ESTORE;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? GEOD_OK : GEOD_ESTORE;
+}
+
+int store_schema_version(struct store *s)
+{
+    int64_t v = -1;
+    query_int(s, "PRAGMA user_version", &v);
+    return (int)v;
+}
+
+enum geod_err store_begin(struct store *s)
+{
+    return exec(s, "BEGIN IMMEDIATE");
+}
+
+enum geod_err store_commit(struct store *s)
+{
+    return exec(s, "COMMIT");
+}
+
+void store_rollback(struct store *s)
+{
+    if (!sqlite3_get_autocommit(s->db))
+        exec(s, "ROLLBACK");
+}
+
+static enum geod_err run_migration(struct store *s, size_t i, char *err, size_t errlen)
+{
+    const struct migration *m = &schema_migrations[i];
+    if (store_begin(s))
+        goto fail;
+    for (const char *const *sql = m->sql; *sql; sql++) {
+        if (strncmp(*sql, "SELECT", 6) == 0) {
+            int64_t ok = 0;
+            if (query_int(s, *sql, &ok) || ok != 1)
+                goto fail;
+        } else if (exec(s, *sql)) {
+            goto fail;
+        }
+    }
+    char pragma[64];
+    snprintf(pragma, sizeof pragma, "PRAGMA user_version = %zu", i + 1);
+    if (exec(s, pragma) || store_commit(s))
+        goto fail;
+    return GEOD_OK;
+fail:
+    set_err(err, errlen, "migration %zu (%s) failed: %s", i + 1, m->name, sqlite3_errmsg(s->db));
+    store_rollback(s);
+    return GEOD_ESTORE;
+}
+
+/* Recognises the file: ours, new (no tables at all), or foreign. */
+static enum geod_err check_identity(struct store *s, bool create, const char *path, char *err,
+                                    size_t errlen)
+{
+    int64_t app = 0, tables = 0;
+    if (query_int(s, "PRAGMA application_id", &app) ||
+        query_int(s, "SELECT count(*) FROM sqlite_master", &tables)) {
+        set_err(err, errlen, "%s: cannot read the database: %s", path, sqlite3_errmsg(s->db));
+        return GEOD_ECORRUPT;
+    }
+    if (app == GEOD_APP_ID)
+        return GEOD_OK;
+    if (app != 0 || tables != 0 || !create) {
+        set_err(err, errlen, "%s: not a geod store (a SQLite database of something else)", path);
+        return GEOD_ECORRUPT;
+    }
+    int64_t ok = 0;
+    if (query_int(s, "SELECT InitSpatialMetadata(1)", &ok) || ok != 1) {
+        set_err(err, errlen, "%s: SpatiaLite metadata: %s", path, sqlite3_errmsg(s->db));
+        return GEOD_ESTORE;
+    }
+    char pragma[64];
+    snprintf(pragma, sizeof pragma, "PRAGMA application_id = %d", GEOD_APP_ID);
+    return exec(s, pragma);
+}
+
+static enum geod_err check_header(const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        set_err(err, errlen, "%s: %s", path, strerror(errno));
+        return GEOD_EIO;
+    }
+    char head[16];
+    size_t n = fread(head, 1, sizeof head, f);
+    fclose(f);
+    if (n > 0 && (n < sizeof head || memcmp(head, "SQLite format 3", 16) != 0)) {
+        set_err(err, errlen, "%s: not a geod store (not an SQLite database)", path);
+        return GEOD_ECORRUPT;
+    }
+    return GEOD_OK;
+}
+
+static enum geod_err prepare(struct store *s)
+{
+    static const char ins_facility[] =
+        "INSERT INTO facility (category, name, address, phone, hours, lon, lat, division_code,"
+        " source, source_key, version, created_by, created_at, updated_by, updated_at, geom)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1, ?11,"
+        " strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?11, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),"
+        " MakePoint(?6, ?7, 4326))";
+    /* the audit row records the whole record as JSON, built by SQLite from the row itself */
+    static const char ins_audit[] =
+        "INSERT INTO facility_audit (facility_id, version, action, actor, at, before, after)"
+        " SELECT id, version, ?2, ?3, updated_at, ?4, json_object('id', id, 'category', category,"
+        " 'name', name, 'address', address, 'phone', phone, 'hours', hours, 'lon', lon,"
+        " 'lat', lat, 'division_code', division_code, 'source', source,"
+        " 'source_key', source_key, 'version', version, 'deleted', deleted)"
+        " FROM facility WHERE id = ?1";
+    if (sqlite3_prepare_v3(s->db, ins_facility, -1, SQLITE_PREPARE_PERSISTENT, &s->ins_facility,
+                           NULL) != SQLITE_OK ||
+        sqlite3_prepare_v3(s->db, ins_audit, -1, SQLITE_PREPARE_PERSISTENT, &s->ins_audit,
+                           NULL) != SQLITE_OK)
+        return GEOD_ESTORE;
+    return GEOD_OK;
+}
+
+enum geod_err store_open(const char *path, bool create, struct store **out, char *err,
+                         size_t errlen)
+{
+    *out = NULL;
+    struct stat st;
+    bool exists = stat(path, &st) == 0;
+    if (!exists && !create) {
+        set_err(err, errlen, "%s: no such store", path);
+        return GEOD_ENOTFOUND;
+    }
+    if (exists) {
+        if (!S_ISREG(st.st_mode)) {
+            set_err(err, errlen, "%s: not a regular file", path);
+            return GEOD_EIO;
+        }
+        enum geod_err rc = check_header(path, err, errlen);
+        if (rc)
+            return rc;
+    }
+    struct store *s = calloc(1, sizeof *s);
+    if (!s)
+        return GEOD_ENOMEM;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+    enum geod_err rc = GEOD_ESTORE;
+    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+        set_err(err, errlen, "%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "cannot open");
+        goto fail;
+    }
+    s->spatialite = spatialite_alloc_connection();
+    spatialite_init_ex(s->db, s->spatialite, 0);
+    sqlite3_busy_timeout(s->db, 5000);
+    int64_t dummy;
+    if (exec(s, "PRAGMA foreign_keys = ON") || query_int(s, "PRAGMA journal_mode = WAL", &dummy) ||
+        exec(s, "PRAGMA synchronous = FULL")) {
+        set_err(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
+        rc = sqlite3_errcode(s->db) == SQLITE_NOTADB ? GEOD_ECORRUPT : GEOD_ESTORE;
+        goto fail;
+    }
+    rc = check_identity(s, create, path, err, errlen);
+    if (rc)
+        goto fail;
+    int version = store_schema_version(s);
+    if (version < 0 || (size_t)version > schema_migration_count) {
+        set_err(err, errlen, "%s: schema version %d is newer than this geod knows (%zu)", path,
+                version, schema_migration_count);
+        rc = GEOD_ECORRUPT;
+        goto fail;
+    }
+    for (size_t i = (size_t)version; i < schema_migration_count; i++)
+        if ((rc = run_migration(s, i, err, errlen)))
+            goto fail;
+    if ((rc = prepare(s))) {
+        set_err(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
+        goto fail;
+    }
+    *out = s;
+    return GEOD_OK;
+fail:
+    store_close(s);
+    return rc;
+}
+
+void store_close(struct store *s)
+{
+    if (!s)
+        return;
+    sqlite3_finalize(s->ins_facility);
+    sqlite3_finalize(s->ins_audit);
+    if (s->db)
+        sqlite3_close(s->db);
+    if (s->spatialite)
+        spatialite_cleanup_ex(s->spatialite);
+    free(s);
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static enum geod_err step_done(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? GEOD_OK : GEOD_ESTORE;
+}
+
+static enum geod_err audit(struct store *s, int64_t id, const char *action, const char *actor,
+                           const char *before_json)
+{
+    sqlite3_stmt *st = s->ins_audit;
+    sqlite3_bind_int64(st, 1, id);
+    bind_text(st, 2, action);
+    bind_text(st, 3, actor);
+    bind_text(st, 4, before_json);
+    return step_done(st);
+}
+
+enum geod_err store_insert_facility(struct store *s, const struct store_facility *f,
+                                    const char *actor, uint32_t *id_out)
+{
+    sqlite3_stmt *st = s->ins_facility;
+    bind_text(st, 1, f->category);
+    bind_text(st, 2, f->name);
+    bind_text(st, 3, f->address);
+    bind_text(st, 4, f->phone);
+    bind_text(st, 5, f->hours);
+    sqlite3_bind_double(st, 6, f->lon);
+    sqlite3_bind_double(st, 7, f->lat);
+    bind_text(st, 8, f->division_code);
+    bind_text(st, 9, f->source);
+    bind_text(st, 10, f->source_key);
+    bind_text(st, 11, actor);
+    if (step_done(st))
+        return GEOD_ESTORE;
+    int64_t id = sqlite3_last_insert_rowid(s->db);
+    if (audit(s, id, "create", actor, NULL))
+        return GEOD_ESTORE;
+    if (id_out)
+        *id_out = (uint32_t)id;
+    return GEOD_OK;
+}
+
+enum geod_err store_facility_count(struct store *s, int64_t *out)
+{
+    return query_int(s, "SELECT count(*) FROM facility", out);
+}
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+    return (const char *)sqlite3_column_text(st, i);
+}
+
+enum geod_err store_load(struct store *s, struct snapshot_builder *b, uint64_t *generation)
+{
+    sqlite3_stmt *st = NULL;
+    enum geod_err rc = GEOD_ESTORE;
+    /* one read transaction, so categories, facilities and the counter agree */
+    if (exec(s, "BEGIN"))
+        return GEOD_ESTORE;
+    if (sqlite3_prepare_v2(s->db, "SELECT id, name_zh FROM category ORDER BY idx", -1, &st,
+                           NULL) != SQLITE_OK)
+        goto done;
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW)
+        if ((rc = snapshot_builder_category(b, col_text(st, 0), col_text(st, 1))))
+            goto done;
+    if (r != SQLITE_DONE) {
+        rc = GEOD_ESTORE;
+        goto done;
+    }
+    sqlite3_finalize(st);
+    rc = GEOD_ESTORE;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT id, version, category, lon, lat, name, address, phone, hours,"
+                           " division_code, source FROM facility WHERE deleted = 0",
+                           -1, &st, NULL) != SQLITE_OK)
+        goto done;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        struct facility_in f = {
+            .id = (uint32_t)sqlite3_column_int64(st, 0),
+            .version = (uint32_t)sqlite3_column_int64(st, 1),
+            .category = col_text(st, 2),
+            .lon = sqlite3_column_double(st, 3),
+            .lat = sqlite3_column_double(st, 4),
+            .name = col_text(st, 5),
+            .address = col_text(st, 6),
+            .phone = col_text(st, 7),
+            .hours = col_text(st, 8),
+            .division_code = col_text(st, 9),
+            .source = col_text(st, 10),
+        };
+        if ((rc = snapshot_builder_add(b, &f)))
+            goto done;
+    }
+    if (r != SQLITE_DONE) {
+        rc = GEOD_ESTORE;
+        goto done;
+    }
+    int64_t gen = 0;
+    if ((rc = query_int(s, "SELECT coalesce(max(seq), 0) FROM facility_audit", &gen)))
+        goto done;
+    *generation = (uint64_t)gen;
+    rc = GEOD_OK;
+done:
+    sqlite3_finalize(st);
+    exec(s, rc ? "ROLLBACK" : "COMMIT");
+    return rc;
+}

@@ -1,0 +1,59 @@
+/* store.h - the system of record: one SpatiaLite file (WAL mode) holding categories, facilities
+ * and their audit log. The only place that speaks SQL; callers see this narrow interface (open,
+ * migrate, write with audit, load everything into a snapshot). Not thread-safe: one store
+ * handle per thread. */
+#ifndef GEOD_STORE_H
+#define GEOD_STORE_H
+
+#include "index/err.h"
+#include "index/snapshot.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct store;
+
+/* Opens an existing store, or creates one when `create` is set and no file is at path, and runs
+ * every pending migration. GEOD_ENOTFOUND when the file is missing and !create; GEOD_ECORRUPT
+ * for a file that is not SQLite or not a geod store. *err (may be NULL) receives a one-line
+ * reason on failure. */
+enum geod_err store_open(const char *path, bool create, struct store **out, char *err,
+                         size_t errlen);
+void store_close(struct store *s);
+
+/* The last error reported by SQLite on this handle. */
+const char *store_errmsg(const struct store *s);
+
+/* The schema version the store is at (the number of migrations applied). */
+int store_schema_version(struct store *s);
+
+enum geod_err store_begin(struct store *s);
+enum geod_err store_commit(struct store *s);
+void store_rollback(struct store *s);
+
+/* A facility as written. Strings may be NULL (unknown) except category, name and source. */
+struct store_facility {
+    const char *category;
+    const char *name;
+    const char *address;
+    const char *phone;
+    const char *hours;
+    double lon, lat; /* WGS-84 degrees */
+    const char *division_code;
+    const char *source;     /* "synthetic" for generated records */
+    const char *source_key; /* the record's key in its source, unique per source */
+};
+
+/* Inserts a new facility at version 1 with an audit row ("create" by actor). Must run inside
+ * store_begin/commit. */
+enum geod_err store_insert_facility(struct store *s, const struct store_facility *f,
+                                    const char *actor, uint32_t *id_out);
+
+/* Number of facilities (live or deleted). */
+enum geod_err store_facility_count(struct store *s, int64_t *out);
+
+/* Registers every category and every live facility with the builder; *generation gets the
+ * store's change counter (the last audit sequence number). */
+enum geod_err store_load(struct store *s, struct snapshot_builder *b, uint64_t *generation);
+
+#endif

@@ -1,0 +1,44 @@
+/* main.c - the geod binary: reads the subcommand and hands over. Every failure ends in one line
+ * on stderr naming the problem and a non-zero exit (2 for usage, 1 for everything else). */
+#include "geod/geod.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#ifndef GEOD_VERSION
+#define GEOD_VERSION "unknown"
+#endif
+
+static const char usage[] =
+    "usage: geod COMMAND [OPTIONS]\n"
+    "\n"
+    "geod answers \"where am I and what is near me\" for Wuhan's civil-affairs services.\n"
+    "\n"
+    "commands:\n"
+    "  serve --db PATH --listen HOST:PORT [--threads N]\n"
+    "        serve the HTTP API from the store at PATH; a missing store is created and\n"
+    "        loaded with the built-in Wuhan data (defaults: --db geod.sqlite,\n"
+    "        --listen 127.0.0.1:8080, --threads = number of CPUs)\n"
+    "  --help     this text\n"
+    "  --version  the version\n";
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("geod %s\n", GEOD_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "serve") == 0)
+        return geod_serve(argc - 2, argv + 2);
+    fprintf(stderr, "geod: unknown command %s (geod --help lists them)\n", cmd);
+    return 2;
+}

@@ -1,0 +1,225 @@
+/* snapshot.c - building and reading immutable facility snapshots. Strings live in one arena;
+ * while building, records hold arena offsets, turned into pointers once the arena stops moving. */
+#include "index/snapshot.h"
+#include "index/geohash.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NSTR 6 /* name, address, phone, hours, division_code, source */
+#define NO_STR SIZE_MAX
+
+struct bfac {
+    struct facility f;
+    size_t off[NSTR]; /* arena offsets of the strings, NO_STR for NULL */
+};
+
+struct snapshot_builder {
+    struct bfac *fac;
+    size_t n, cap;
+    char *arena;
+    size_t arena_len, arena_cap;
+    size_t ncat;
+    struct {
+        size_t id, name_zh; /* arena offsets */
+    } cat[RTREE_MAX_CATEGORIES];
+};
+
+enum geod_err snapshot_builder_new(struct snapshot_builder **out)
+{
+    *out = calloc(1, sizeof **out);
+    return *out ? GEOD_OK : GEOD_ENOMEM;
+}
+
+void snapshot_builder_free(struct snapshot_builder *b)
+{
+    if (!b)
+        return;
+    free(b->fac);
+    free(b->arena);
+    free(b);
+}
+
+static enum geod_err arena_put(struct snapshot_builder *b, const char *s, size_t *off)
+{
+    if (!s) {
+        *off = NO_STR;
+        return GEOD_OK;
+    }
+    size_t len = strlen(s) + 1;
+    if (b->arena_len + len > b->arena_cap) {
+        size_t cap = b->arena_cap ? b->arena_cap * 2 : 4096;
+        while (cap < b->arena_len + len)
+            cap *= 2;
+        char *a = realloc(b->arena, cap);
+        if (!a)
+            return GEOD_ENOMEM;
+        b->arena = a;
+        b->arena_cap = cap;
+    }
+    memcpy(b->arena + b->arena_len, s, len);
+    *off = b->arena_len;
+    b->arena_len += len;
+    return GEOD_OK;
+}
+
+static int find_category(const struct snapshot_builder *b, const char *id)
+{
+    for (size_t i = 0; i < b->ncat; i++)
+        if (strcmp(b->arena + b->cat[i].id, id) == 0)
+            return (int)i;
+    return -1;
+}
+
+enum geod_err snapshot_builder_category(struct snapshot_builder *b, const char *id,
+                                        const char *name_zh)
+{
+    if (!id || !*id || strlen(id) > SNAPSHOT_ID_MAX || !name_zh || find_category(b, id) >= 0)
+        return GEOD_EINVAL;
+    if (b->ncat == RTREE_MAX_CATEGORIES)
+        return GEOD_ERANGE;
+    if (arena_put(b, id, &b->cat[b->ncat].id) || arena_put(b, name_zh, &b->cat[b->ncat].name_zh))
+        return GEOD_ENOMEM;
+    b->ncat++;
+    return GEOD_OK;
+}
+
+enum geod_err snapshot_builder_add(struct snapshot_builder *b, const struct facility_in *f)
+{
+    int cat = f->category ? find_category(b, f->category) : -1;
+    if (cat < 0 || f->id == 0 || !f->name || !f->source ||
+        !(f->lon >= -180 && f->lon <= 180 && f->lat >= -90 && f->lat <= 90))
+        return GEOD_EINVAL;
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 1024;
+        struct bfac *a = realloc(b->fac, cap * sizeof *a);
+        if (!a)
+            return GEOD_ENOMEM;
+        b->fac = a;
+        b->cap = cap;
+    }
+    struct bfac *r = &b->fac[b->n];
+    memset(r, 0, sizeof *r);
+    r->f.id = f->id;
+    r->f.version = f->version;
+    r->f.cat = (uint8_t)cat;
+    r->f.lon = f->lon;
+    r->f.lat = f->lat;
+    if (geohash_encode(f->lon, f->lat, 12, r->f.geohash))
+        return GEOD_EINVAL;
+    const char *s[NSTR] = {f->name, f->address, f->phone, f->hours, f->division_code, f->source};
+    for (int i = 0; i < NSTR; i++)
+        if (arena_put(b, s[i], &r->off[i]))
+            return GEOD_ENOMEM;
+    b->n++;
+    return GEOD_OK;
+}
+
+static int bfac_cmp(const void *a, const void *b)
+{
+    uint32_t x = ((const struct bfac *)a)->f.id, y = ((const struct bfac *)b)->f.id;
+    return x < y ? -1 : x > y;
+}
+
+static const char *str_at(const char *arena, size_t off)
+{
+    return off == NO_STR ? NULL : arena + off;
+}
+
+enum geod_err snapshot_builder_finish(struct snapshot_builder *b, uint64_t generation,
+                                      struct snapshot **out)
+{
+    *out = NULL;
+    enum geod_err rc = GEOD_ENOMEM;
+    struct rtree_item *items = NULL;
+    struct facility *fac = NULL;
+    struct snapshot *s = calloc(1, sizeof *s);
+    if (!s)
+        goto done;
+    if (b->n)
+        qsort(b->fac, b->n, sizeof *b->fac, bfac_cmp);
+    for (size_t i = 1; i < b->n; i++) {
+        if (b->fac[i].f.id == b->fac[i - 1].f.id) {
+            rc = GEOD_EINVAL;
+            goto done;
+        }
+    }
+    s->generation = generation;
+    s->n = b->n;
+    s->max_id = b->n ? b->fac[b->n - 1].f.id : 0;
+    s->arena = b->arena; /* the snapshot takes the arena over */
+    s->arena_len = b->arena_len;
+    b->arena = NULL;
+    fac = malloc((b->n ? b->n : 1) * sizeof *fac);
+    s->slot = calloc((size_t)s->max_id + 1, sizeof *s->slot);
+    items = malloc((b->n ? b->n : 1) * sizeof *items);
+    if (!fac || !s->slot || !items)
+        goto done;
+    s->ncat = b->ncat;
+    for (size_t c = 0; c < b->ncat; c++) {
+        s->cats[c].id = s->arena + b->cat[c].id;
+        s->cats[c].name_zh = s->arena + b->cat[c].name_zh;
+    }
+    for (size_t i = 0; i < b->n; i++) {
+        const struct bfac *r = &b->fac[i];
+        struct facility *f = &fac[i];
+        *f = r->f;
+        f->name = str_at(s->arena, r->off[0]);
+        f->address = str_at(s->arena, r->off[1]);
+        f->phone = str_at(s->arena, r->off[2]);
+        f->hours = str_at(s->arena, r->off[3]);
+        f->division_code = str_at(s->arena, r->off[4]);
+        f->source = str_at(s->arena, r->off[5]);
+        s->slot[f->id] = (uint32_t)i + 1;
+        s->cats[f->cat].count++;
+        items[i] = (struct rtree_item){f->lon, f->lat, f->id, f->cat};
+    }
+    s->fac = fac;
+    fac = NULL;
+    rc = rtree_build(items, b->n, &s->tree);
+done:
+    free(items);
+    free(fac);
+    snapshot_builder_free(b);
+    if (rc) {
+        snapshot_free(s);
+        return rc;
+    }
+    *out = s;
+    return GEOD_OK;
+}
+
+void snapshot_free(struct snapshot *s)
+{
+    if (!s)
+        return;
+    rtree_free(s->tree);
+    free((void *)s->fac);
+    free(s->slot);
+    free(s->arena);
+    free(s);
+}
+
+const struct facility *snapshot_get(const struct snapshot *s, uint32_t id)
+{
+    if (id > s->max_id || !s->slot || !s->slot[id])
+        return NULL;
+    return &s->fac[s->slot[id] - 1];
+}
+
+int snapshot_category(const struct snapshot *s, const char *id, size_t len)
+{
+    for (size_t i = 0; i < s->ncat; i++)
+        if (strlen(s->cats[i].id) == len && memcmp(s->cats[i].id, id, len) == 0)
+            return (int)i;
+    return -1;
+}
+
+size_t snapshot_bytes(const struct snapshot *s)
+{
+    size_t b = sizeof *s + s->n * sizeof *s->fac + ((size_t)s->max_id + 1) * sizeof *s->slot;
+    if (s->tree)
+        b += rtree_bytes(s->tree);
+    return b + s->arena_len;
+}

@@ -1,0 +1,88 @@
+/* snapshot.h - an immutable view of every live facility: the records, the category table and
+ * the spatial index over them. Queries read a snapshot without locks; a change builds a new one.
+ * Built with a snapshot_builder, which copies what it is given. */
+#ifndef GEOD_SNAPSHOT_H
+#define GEOD_SNAPSHOT_H
+
+#include "index/err.h"
+#include "index/rtree.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SNAPSHOT_ID_MAX 64 /* longest category id, bytes */
+
+struct facility {
+    uint32_t id;
+    uint32_t version;
+    uint8_t cat;       /* index into snapshot.cats */
+    double lon, lat;   /* WGS-84 degrees */
+    char geohash[13];  /* of the WGS-84 position, 12 characters */
+    /* NUL-terminated UTF-8 owned by the snapshot; NULL when unknown */
+    const char *name;  /* never NULL */
+    const char *address;
+    const char *phone;
+    const char *hours;
+    const char *division_code;
+    const char *source; /* never NULL; "synthetic" marks generated records */
+};
+
+/* What a caller hands the builder: strings are copied, NULL means unknown. */
+struct facility_in {
+    uint32_t id;
+    uint32_t version;
+    const char *category; /* a category id registered before */
+    double lon, lat;
+    const char *name, *address, *phone, *hours, *division_code, *source;
+};
+
+struct snapshot_category {
+    const char *id;      /* e.g. "hospital" */
+    const char *name_zh; /* e.g. "医院" */
+    size_t count;        /* live facilities */
+};
+
+struct snapshot {
+    uint64_t generation;        /* increases with every published change */
+    size_t n;                   /* facilities */
+    const struct facility *fac; /* [n] by ascending id */
+    size_t ncat;
+    struct snapshot_category cats[RTREE_MAX_CATEGORIES];
+    struct rtree *tree;         /* over fac, item ids = facility ids */
+    /* private */
+    uint32_t max_id;
+    uint32_t *slot;             /* [max_id + 1]: index into fac plus one, 0 for none */
+    char *arena;
+    size_t arena_len;
+};
+
+struct snapshot_builder;
+
+enum geod_err snapshot_builder_new(struct snapshot_builder **out);
+void snapshot_builder_free(struct snapshot_builder *b);
+
+/* Registers a category; categories get indices 0, 1, ... in registration order. GEOD_EINVAL for
+ * a duplicate or an id longer than SNAPSHOT_ID_MAX, GEOD_ERANGE past RTREE_MAX_CATEGORIES. */
+enum geod_err snapshot_builder_category(struct snapshot_builder *b, const char *id,
+                                        const char *name_zh);
+
+/* Adds a facility. GEOD_EINVAL for an unknown category, a non-finite or out-of-range position,
+ * id 0, a duplicate id or a NULL name or source. */
+enum geod_err snapshot_builder_add(struct snapshot_builder *b, const struct facility_in *f);
+
+/* Builds the snapshot and frees the builder, whatever the outcome. */
+enum geod_err snapshot_builder_finish(struct snapshot_builder *b, uint64_t generation,
+                                      struct snapshot **out);
+
+void snapshot_free(struct snapshot *s);
+
+/* The facility with this id, or NULL. */
+const struct facility *snapshot_get(const struct snapshot *s, uint32_t id);
+
+/* The index of the category with this id (len bytes), or -1. */
+int snapshot_category(const struct snapshot *s, const char *id, size_t len);
+
+/* Bytes held by the snapshot (records, strings, index). */
+size_t snapshot_bytes(const struct snapshot *s);
+
+#endif
