@@ -115,8 +115,9 @@ static enum geod_err check_identity(struct store *s, bool create, const char *pa
     int64_t app = 0, tables = 0;
     if (query_int(s, "PRAGMA application_id", &app) ||
         query_int(s, "SELECT count(*) FROM sqlite_master", &tables)) {
+        int code = sqlite3_errcode(s->db);
         set_err(err, errlen, "%s: cannot read the database: %s", path, sqlite3_errmsg(s->db));
-        return GEOD_ECORRUPT;
+        return code == SQLITE_NOTADB || code == SQLITE_CORRUPT ? GEOD_ECORRUPT : GEOD_ESTORE;
     }
     if (app == GEOD_APP_ID)
         return GEOD_OK;
@@ -159,12 +160,15 @@ static enum geod_err prepare(struct store *s)
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1, ?11,"
         " strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?11, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),"
         " MakePoint(?6, ?7, 4326))";
-    /* the audit row records the whole record as JSON, built by SQLite from the row itself */
+    /* the audit row records the whole record as JSON, built by SQLite from the row itself;
+     * positions as 17 significant digits, which read back as the same doubles (json_object's
+     * own number format keeps 15) */
     static const char ins_audit[] =
         "INSERT INTO facility_audit (facility_id, version, action, actor, at, before, after)"
         " SELECT id, version, ?2, ?3, updated_at, ?4, json_object('id', id, 'category', category,"
-        " 'name', name, 'address', address, 'phone', phone, 'hours', hours, 'lon', lon,"
-        " 'lat', lat, 'division_code', division_code, 'source', source,"
+        " 'name', name, 'address', address, 'phone', phone, 'hours', hours,"
+        " 'lon', json(printf('%!.17g', lon)), 'lat', json(printf('%!.17g', lat)),"
+        " 'division_code', division_code, 'source', source,"
         " 'source_key', source_key, 'version', version, 'deleted', deleted)"
         " FROM facility WHERE id = ?1";
     if (sqlite3_prepare_v3(s->db, ins_facility, -1, SQLITE_PREPARE_PERSISTENT, &s->ins_facility,
@@ -206,16 +210,17 @@ enum geod_err store_open(const char *path, bool create, struct store **out, char
     s->spatialite = spatialite_alloc_connection();
     spatialite_init_ex(s->db, s->spatialite, 0);
     sqlite3_busy_timeout(s->db, 5000);
-    int64_t dummy;
-    if (exec(s, "PRAGMA foreign_keys = ON") || query_int(s, "PRAGMA journal_mode = WAL", &dummy) ||
-        exec(s, "PRAGMA synchronous = FULL")) {
-        set_err(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
-        rc = sqlite3_errcode(s->db) == SQLITE_NOTADB ? GEOD_ECORRUPT : GEOD_ESTORE;
-        goto fail;
-    }
+    /* recognise the file before changing anything in it: a foreign database stays untouched */
     rc = check_identity(s, create, path, err, errlen);
     if (rc)
         goto fail;
+    int64_t mode;
+    if (exec(s, "PRAGMA foreign_keys = ON") || query_int(s, "PRAGMA journal_mode = WAL", &mode) ||
+        exec(s, "PRAGMA synchronous = FULL")) {
+        set_err(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
+        rc = GEOD_ESTORE;
+        goto fail;
+    }
     int version = store_schema_version(s);
     if (version < 0 || (size_t)version > schema_migration_count) {
         set_err(err, errlen, "%s: schema version %d is newer than this geod knows (%zu)", path,
@@ -227,7 +232,9 @@ enum geod_err store_open(const char *path, bool create, struct store **out, char
         if ((rc = run_migration(s, i, err, errlen)))
             goto fail;
     if ((rc = prepare(s))) {
+        int code = sqlite3_errcode(s->db);
         set_err(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
+        rc = code == SQLITE_CORRUPT || code == SQLITE_NOTADB ? GEOD_ECORRUPT : GEOD_ESTORE;
         goto fail;
     }
     *out = s;

@@ -4,9 +4,9 @@
  * buffer in file mode. parse() reads one record from the window's start in a single forward pass
  * and either finishes it, names its first malformed byte, or asks for more bytes. In file mode
  * more bytes means: move the partial record to the buffer's start, double the buffer if the
- * record fills it, read, and parse the record again from its start. Reads fill the free space, so
- * every second retry at least doubles the bytes seen and a record of L bytes costs O(L) to parse
- * however many reads it spans.
+ * record fills it, read, and parse the record again from its start. Each refill reads at least as
+ * many bytes as the partial record holds (or fills the buffer, which then doubles), so a record of
+ * L bytes costs O(L) to parse however many reads (of at most opt->chunk bytes) it spans.
  *
  * The limit. A record may hold max_record bytes before its line ending. parse() is never shown
  * more than lim = max_record + 2 bytes (room for the limit and a CRLF); when it asks for more with
@@ -237,8 +237,9 @@ static enum geod_err fail(struct csv_reader *r, const unsigned char *b, size_t n
 }
 
 /* File mode: moves the unconsumed bytes to the buffer's start, grows the buffer if they fill
- * it, and reads. Only called while the window holds fewer than lim bytes, so cap < lim when
- * the buffer is full and growing to at most lim makes room. */
+ * it, and reads as many bytes again (or until the buffer is full). Only called while the window
+ * holds fewer than lim bytes, so cap < lim when the buffer is full and growing to at most lim
+ * makes room. */
 static enum geod_err fill(struct csv_reader *r)
 {
     if (r->beg > 0) {
@@ -254,15 +255,22 @@ static enum geod_err fill(struct csv_reader *r)
         r->buf = b;
         r->cap = cap;
     }
-    size_t want = r->cap - r->end < r->chunk ? r->cap - r->end : r->chunk;
-    size_t got = fread(r->buf + r->end, 1, want, r->f);
-    r->end += got;
-    if (got < want) {
-        if (ferror(r->f)) {
-            r->why = "read error";
-            return r->rc = GEOD_EIO;
+    size_t room = r->cap - r->end, goal = r->end ? r->end : 1, got = 0;
+    if (goal > room)
+        goal = room;
+    while (got < goal) {
+        size_t want = room - got < r->chunk ? room - got : r->chunk;
+        size_t n = fread(r->buf + r->end, 1, want, r->f);
+        r->end += n;
+        got += n;
+        if (n < want) {
+            if (ferror(r->f)) {
+                r->why = "read error";
+                return r->rc = GEOD_EIO;
+            }
+            r->eof = true;
+            break;
         }
-        r->eof = true;
     }
     return GEOD_OK;
 }

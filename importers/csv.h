@@ -33,7 +33,7 @@ struct csv_options {
     size_t max_fields; /* fields in one record; 0 → 4096 */
     size_t chunk;      /* csv_open_file: read at most this many bytes at a time; 0 → as many
                         * as the buffer has room for. Small values exist so tests can split
-                        * records across reads; they make long records slow. */
+                        * records across reads. */
 };
 
 struct csv_reader;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #define RTREE_MAX_CATEGORIES 64 /* categories are small integers; filters are 64-bit masks */
+#define RTREE_DISTANCE_TOL 1e-4 /* metres: how far a hit's distance_m may be from geo_inverse's */
 
 struct rtree_item {
     double lon, lat; /* WGS-84 degrees */
@@ -37,7 +38,7 @@ struct rtree_query {
 struct rtree_hit {
     uint32_t id;       /* the item's id */
     uint32_t pos;      /* its position in the tree, for rtree_point() */
-    double distance_m; /* geodesic distance, within geo_fast_err() of geo_inverse's */
+    double distance_m; /* geodesic distance, within RTREE_DISTANCE_TOL of geo_inverse's */
 };
 
 struct rtree;
@@ -50,7 +51,8 @@ void rtree_free(struct rtree *t);
 size_t rtree_count(const struct rtree *t);
 size_t rtree_bytes(const struct rtree *t); /* memory held by the tree */
 
-/* Position pos's coordinates: lon/lat (degrees) and ECEF (metres); any pointer may be NULL. */
+/* Position pos's coordinates: lon/lat (degrees, exact) and ECEF (metres, as stored: within
+ * 1e-4 m for a leaf 1000 km across, far closer in a city); any pointer may be NULL. */
 void rtree_point(const struct rtree *t, uint32_t pos, double *lon, double *lat, double xyz[3]);
 
 enum geod_err rtree_scratch_new(struct rtree_scratch **out);

@@ -152,9 +152,13 @@ enum geod_err snapshot_builder_finish(struct snapshot_builder *b, uint64_t gener
     s->arena_len = b->arena_len;
     b->arena = NULL;
     fac = malloc((b->n ? b->n : 1) * sizeof *fac);
-    s->slot = calloc((size_t)s->max_id + 1, sizeof *s->slot);
+    /* ids are dense in practice (the store counts up): a direct table; when they are not, a
+     * binary search over fac instead of a table of up to 2^32 slots */
+    bool dense = s->max_id <= 2 * b->n + (1u << 20);
+    if (dense)
+        s->slot = calloc((size_t)s->max_id + 1, sizeof *s->slot);
     items = malloc((b->n ? b->n : 1) * sizeof *items);
-    if (!fac || !s->slot || !items)
+    if (!fac || (dense && !s->slot) || !items)
         goto done;
     s->ncat = b->ncat;
     for (size_t c = 0; c < b->ncat; c++) {
@@ -171,7 +175,8 @@ enum geod_err snapshot_builder_finish(struct snapshot_builder *b, uint64_t gener
         f->hours = str_at(s->arena, r->off[3]);
         f->division_code = str_at(s->arena, r->off[4]);
         f->source = str_at(s->arena, r->off[5]);
-        s->slot[f->id] = (uint32_t)i + 1;
+        if (s->slot)
+            s->slot[f->id] = (uint32_t)i + 1;
         s->cats[f->cat].count++;
         items[i] = (struct rtree_item){f->lon, f->lat, f->id, f->cat};
     }
@@ -203,9 +208,19 @@ void snapshot_free(struct snapshot *s)
 
 const struct facility *snapshot_get(const struct snapshot *s, uint32_t id)
 {
-    if (id > s->max_id || !s->slot || !s->slot[id])
+    if (id > s->max_id)
         return NULL;
-    return &s->fac[s->slot[id] - 1];
+    if (s->slot)
+        return s->slot[id] ? &s->fac[s->slot[id] - 1] : NULL;
+    size_t lo = 0, hi = s->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->fac[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < s->n && s->fac[lo].id == id ? &s->fac[lo] : NULL;
 }
 
 int snapshot_category(const struct snapshot *s, const char *id, size_t len)
@@ -218,7 +233,7 @@ int snapshot_category(const struct snapshot *s, const char *id, size_t len)
 
 size_t snapshot_bytes(const struct snapshot *s)
 {
-    size_t b = sizeof *s + s->n * sizeof *s->fac + ((size_t)s->max_id + 1) * sizeof *s->slot;
+    size_t b = sizeof *s + s->n * sizeof *s->fac + (s->slot ? (size_t)s->max_id + 1 : 0) * sizeof *s->slot;
     if (s->tree)
         b += rtree_bytes(s->tree);
     return b + s->arena_len;

@@ -51,7 +51,8 @@ struct snapshot {
     struct rtree *tree;         /* over fac, item ids = facility ids */
     /* private */
     uint32_t max_id;
-    uint32_t *slot;             /* [max_id + 1]: index into fac plus one, 0 for none */
+    uint32_t *slot;             /* [max_id + 1]: index into fac plus one, 0 for none; NULL
+                                 * when ids are sparse (then a binary search over fac) */
     char *arena;
     size_t arena_len;
 };

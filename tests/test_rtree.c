@@ -172,7 +172,7 @@ static int check_against_oracle(enum shape sh, size_t n, int queries)
         size_t i = 0;
         for (; same && i < got; i++)
             same = hit[i].id == ref[i].id &&
-                   fabs(hit[i].distance_m - ref[i].d) <= geo_fast_err(ref[i].d);
+                   fabs(hit[i].distance_m - ref[i].d) <= RTREE_DISTANCE_TOL;
         if (!same && bad++ < 3)
             T_CHECKF(0,
                      "%s query %d (%.7f,%.7f k=%u max=%g mask=%llx): got %zu hits, want %zu; "
