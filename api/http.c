@@ -93,36 +93,42 @@ void api_fail(struct api_req *r, int status, const char *code, const char *messa
     api_send(r, status);
 }
 
-/* format= wins over Accept; unknown formats are refused, unknown Accept types are not. */
-static bool negotiate(struct api_req *r)
+/* The format the Accept header asks for; unknown types mean JSON. */
+static enum api_format accept_format(h2o_req_t *req)
+{
+    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_ACCEPT, -1);
+    if (i < 0)
+        return FMT_JSON;
+    h2o_iovec_t v = req->headers.entries[i].value;
+    if (h2o_strstr(v.base, v.len, H2O_STRLIT("application/msgpack")) != SIZE_MAX ||
+        h2o_strstr(v.base, v.len, H2O_STRLIT("application/x-msgpack")) != SIZE_MAX)
+        return FMT_MSGPACK;
+    if (h2o_strstr(v.base, v.len, H2O_STRLIT("application/geo+json")) != SIZE_MAX)
+        return FMT_GEOJSON;
+    return FMT_JSON;
+}
+
+/* format= overrides Accept; an unknown format is refused. */
+static bool format_param(struct api_req *r)
 {
     const struct query_param *f = query_get(&r->q, "format");
-    if (f) {
-        if (h2o_memis(f->value, f->value_len, H2O_STRLIT("json")))
-            r->fmt = FMT_JSON;
-        else if (h2o_memis(f->value, f->value_len, H2O_STRLIT("geojson")))
-            r->fmt = FMT_GEOJSON;
-        else if (h2o_memis(f->value, f->value_len, H2O_STRLIT("msgpack")))
-            r->fmt = FMT_MSGPACK;
-        else
-            return false;
+    if (!f)
         return true;
-    }
-    ssize_t i = h2o_find_header(&r->req->headers, H2O_TOKEN_ACCEPT, -1);
-    if (i >= 0) {
-        h2o_iovec_t v = r->req->headers.entries[i].value;
-        if (h2o_strstr(v.base, v.len, H2O_STRLIT("application/msgpack")) != SIZE_MAX ||
-            h2o_strstr(v.base, v.len, H2O_STRLIT("application/x-msgpack")) != SIZE_MAX)
-            r->fmt = FMT_MSGPACK;
-        else if (h2o_strstr(v.base, v.len, H2O_STRLIT("application/geo+json")) != SIZE_MAX)
-            r->fmt = FMT_GEOJSON;
-    }
+    if (h2o_memis(f->value, f->value_len, H2O_STRLIT("json")))
+        r->fmt = FMT_JSON;
+    else if (h2o_memis(f->value, f->value_len, H2O_STRLIT("geojson")))
+        r->fmt = FMT_GEOJSON;
+    else if (h2o_memis(f->value, f->value_len, H2O_STRLIT("msgpack")))
+        r->fmt = FMT_MSGPACK;
+    else
+        return false;
     return true;
 }
 
 void api_dispatch(struct api_thread *th, h2o_req_t *req)
 {
-    struct api_req r = {.req = req, .th = th, .fmt = FMT_JSON};
+    /* Accept first, so that even a query that cannot be parsed is refused in the format asked */
+    struct api_req r = {.req = req, .th = th, .fmt = accept_format(req)};
     size_t qat = req->query_at;
     size_t plen = qat == SIZE_MAX ? req->path.len : qat;
     char *path = h2o_mem_alloc_pool(&req->pool, plen + 1);
@@ -145,7 +151,7 @@ void api_dispatch(struct api_thread *th, h2o_req_t *req)
             return;
         }
     }
-    if (!negotiate(&r)) {
+    if (!format_param(&r)) {
         api_fail(&r, 400, "invalid_parameter", "format must be json, geojson or msgpack",
                  "format");
         return;

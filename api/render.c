@@ -1,6 +1,8 @@
 /* render.c - the facility object, written once for every endpoint and format. */
 #include "api/render.h"
 
+#include <math.h>
+
 static void position(const struct facility *f, enum crs_id out, double *lon, double *lat)
 {
     /* WGS-84 in range converts without failure to every system we answer in */
@@ -47,7 +49,9 @@ static void properties(struct enc *e, const struct snapshot *s, const struct fac
         enc_key(e, "distance_m");
         enc_double(e, from->distance_m, RENDER_DISTANCE_DECIMALS);
         enc_key(e, "bearing_deg");
-        enc_double(e, from->bearing_deg, RENDER_BEARING_DECIMALS);
+        /* 359.96 rounds to 360.0, which is north again */
+        double b = round(from->bearing_deg * 10.0) / 10.0;
+        enc_double(e, b >= 360.0 ? 0.0 : b, RENDER_BEARING_DECIMALS);
     }
     enc_end(e);
 }

@@ -1,5 +1,5 @@
-/* server.c - the h2o server: listeners, one event loop per thread, graceful stop, and the
- * published snapshot with quiescent-state reclamation.
+/* server.c - the h2o server: one listening socket polled by one event loop per thread,
+ * graceful stop, and the published snapshot with quiescent-state reclamation.
  *
  * Snapshots. `current` is read by handlers with one atomic load and no lock. Publishing swaps it,
  * bumps `epoch`, and retires the old snapshot tagged with the new epoch. Each loop stores the
@@ -12,6 +12,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -152,8 +153,9 @@ static int open_listener(const struct sockaddr *sa, socklen_t len, char *err, si
 {
     int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     int on = 1;
+    /* SO_REUSEADDR only: with SO_REUSEPORT a second geod could bind the same port and take
+     * half of the connections (from another store) instead of failing */
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
-        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0 ||
         bind(fd, sa, len) != 0 || listen(fd, 1024) != 0) {
         set_err(err, errlen, "cannot listen: %s", strerror(errno));
         if (fd >= 0)
@@ -276,20 +278,24 @@ enum geod_err api_server_start(const struct api_config *cfg, struct snapshot *sn
     h2o_handler_t *handler = h2o_create_handler(path, sizeof *handler);
     handler->on_req = on_req;
 
-    /* the first listener may pick the port; the others share it through SO_REUSEPORT */
+    /* one listening socket; every loop polls a duplicate of it and accepts what it can */
     int started = 0;
+    int fd = open_listener((struct sockaddr *)&ss, sslen, err, errlen);
+    if (fd < 0) {
+        rc = GEOD_ESYS;
+        goto fail;
+    }
+    getsockname(fd, (struct sockaddr *)&ss, &sslen);
+    s->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                             : ((struct sockaddr_in *)&ss)->sin_port);
     for (int i = 0; i < s->nthreads; i++) {
-        int fd = open_listener((struct sockaddr *)&ss, sslen, err, errlen);
-        if (fd < 0) {
+        int tfd = i == 0 ? fd : fcntl(fd, F_DUPFD_CLOEXEC, 0);
+        if (tfd < 0) {
+            set_err(err, errlen, "cannot share the listening socket: %s", strerror(errno));
             rc = GEOD_ESYS;
             goto fail;
         }
-        if (i == 0) {
-            getsockname(fd, (struct sockaddr *)&ss, &sslen);
-            s->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-                                                     : ((struct sockaddr_in *)&ss)->sin_port);
-        }
-        if ((rc = thread_init(s, &s->threads[i], fd))) {
+        if ((rc = thread_init(s, &s->threads[i], tfd))) {
             set_err(err, errlen, "out of memory");
             goto fail;
         }

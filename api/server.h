@@ -1,5 +1,5 @@
-/* server.h - geod's HTTP server: one h2o event loop per thread, each with its own SO_REUSEPORT
- * listener on the same address, answering from the published snapshot. */
+/* server.h - geod's HTTP server: one h2o event loop per thread, all accepting from one
+ * listening socket, answering from the published snapshot. */
 #ifndef GEOD_SERVER_H
 #define GEOD_SERVER_H
 
