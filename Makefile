@@ -24,6 +24,7 @@ MAIN_SRC  := $(wildcard geod/*.c)
 TLIB_SRC  := $(wildcard tests/lib/*.c)
 TEST_SRC  := $(wildcard tests/test_*.c)
 BENCH_SRC := $(wildcard bench/bench_*.c)
+BENCH_LIB := $(filter-out $(BENCH_SRC),$(wildcard bench/*.c))
 FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
 
 REL_LIB   := $(LIB_SRC:%.c=build/rel/obj/%.o)
@@ -71,7 +72,7 @@ build/asan/tests/test_replay_%: build/asan/obj/tests/fuzz/%.o build/asan/obj/tes
 	@mkdir -p $(dir $@)
 	$(CC) $(ASAN_FLAGS) $^ $(PKG_LIBS) -lm -o $@
 
-build/rel/bench/%: build/rel/obj/bench/%.o $(REL_LIB)
+build/rel/bench/%: build/rel/obj/bench/%.o $(BENCH_LIB:%.c=build/rel/obj/%.o) $(REL_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(REL_FLAGS) $^ $(PKG_LIBS) -lm -o $@
 
@@ -92,7 +93,8 @@ fuzz: | deps
 	tests/fuzz/run $(FUZZ_SECONDS)
 
 format:
-	clang-format -i $(LIB_SRC) $(MAIN_SRC) $(TLIB_SRC) $(TEST_SRC) $(BENCH_SRC) $(FUZZ_SRC) $(wildcard */*.h tests/lib/*.h)
+	clang-format -i $(LIB_SRC) $(MAIN_SRC) $(TLIB_SRC) $(TEST_SRC) $(BENCH_SRC) $(BENCH_LIB) $(FUZZ_SRC) \
+	    $(wildcard */*.h tests/lib/*.h)
 
 clean:
 	rm -rf build

@@ -7,6 +7,7 @@
  * through msgpack-c's packer, whose write callback appends to our buffer; JSON is written
  * directly. Both backends share utf8_seq, so they replace exactly the same bytes by U+FFFD. */
 #include "api/enc.h"
+#include "index/utf8.h"
 
 #include <math.h>
 #include <msgpack.h>
@@ -221,39 +222,6 @@ void enc_end(struct enc *e)
     e->depth--;
     if (e->fmt == ENC_JSON)
         put1(e, f->map ? '}' : ']');
-}
-
-/* The length of the well-formed UTF-8 sequence (Unicode table 3-7) starting at s[0..n), or 0
- * when s[0] does not start one. */
-static inline size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    if (c < 0x80)
-        return 1;
-    unsigned lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
-    size_t k;
-    if (c >= 0xC2 && c <= 0xDF)
-        k = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        k = 3;
-        if (c == 0xE0)
-            lo = 0xA0; /* no overlong forms */
-        else if (c == 0xED)
-            hi = 0x9F; /* no surrogates */
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        k = 4;
-        if (c == 0xF0)
-            lo = 0x90;
-        else if (c == 0xF4)
-            hi = 0x8F; /* nothing above U+10FFFF */
-    } else
-        return 0;
-    if (n < k || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < k; i++)
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-    return k;
 }
 
 /* What JSON does with a byte inside a string: 0 copy, 1 escape, 2 look at the UTF-8. */

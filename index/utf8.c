@@ -17,51 +17,18 @@
  * C0, C1 and F5..FF never appear; 80..BF never lead. */
 #include "index/utf8.h"
 
-static bool is_cont(unsigned char c)
-{
-    return (c & 0xC0) == 0x80;
-}
-
 size_t utf8_decode(const char *s, size_t len, uint32_t *cp)
 {
     if (len == 0)
         return 0;
     const unsigned char *u = (const unsigned char *)s;
-    unsigned char b0 = u[0];
-    if (b0 < 0x80) {
-        *cp = b0;
-        return 1;
-    }
-    size_t n;
-    unsigned char lo = 0x80, hi = 0xBF; /* the allowed range of the second byte */
-    uint32_t v;
-    if (b0 >= 0xC2 && b0 <= 0xDF) {
-        n = 2;
-        v = b0 & 0x1F;
-    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-        n = 3;
-        v = b0 & 0x0F;
-        if (b0 == 0xE0)
-            lo = 0xA0;
-        else if (b0 == 0xED)
-            hi = 0x9F;
-    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-        n = 4;
-        v = b0 & 0x07;
-        if (b0 == 0xF0)
-            lo = 0x90;
-        else if (b0 == 0xF4)
-            hi = 0x8F;
-    } else {
+    size_t n = utf8_seq(u, len);
+    if (n == 0)
         return 0;
-    }
-    if (len < n || u[1] < lo || u[1] > hi)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if (!is_cont(u[i]))
-            return 0;
+    static const unsigned char lead_bits[5] = {0, 0x7F, 0x1F, 0x0F, 0x07};
+    uint32_t v = u[0] & lead_bits[n];
+    for (size_t i = 1; i < n; i++)
         v = v << 6 | (u[i] & 0x3F);
-    }
     *cp = v;
     return n;
 }
