@@ -31,9 +31,12 @@ void geo_origin_init(struct geo_origin *o, double lon, double lat)
     double sp = sin(lat * DEG), cp = cos(lat * DEG);
     double sl = sin(lon * DEG), cl = cos(lon * DEG);
     double w = sqrt(1.0 - E2 * sp * sp);
+    double n = GEO_A / w; /* as geo_ecef, from the sines and cosines already at hand */
     o->lon = lon;
     o->lat = lat;
-    geo_ecef(lon, lat, o->p);
+    o->p[0] = n * cp * cl;
+    o->p[1] = n * cp * sl;
+    o->p[2] = n * (1.0 - E2) * sp;
     o->east[0] = -sl;
     o->east[1] = cl;
     o->east[2] = 0.0;

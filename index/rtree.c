@@ -243,36 +243,49 @@ static size_t finish(struct search *x)
     const struct rtree_query *q = x->q;
     struct rtree_scratch *s = x->s;
     double bound = x->nheap == q->k ? chord_hi(x, sqrt(s->heap[0])) : INFINITY;
-    if (s->cand_cap < x->npc) {
-        struct cand *a = realloc(s->cand, x->npc * sizeof *a);
+    /* a candidate can beat the bound only if its lower bound, c - err - slack, is below it */
+    double keep = bound + x->t->err + CHORD_SLACK, keep2 = keep * keep;
+    struct pcand *pc = s->pc;
+    size_t m = 0;
+    for (size_t i = 0; i < x->npc; i++)
+        if (pc[i].c2 <= keep2)
+            pc[m++] = pc[i];
+    for (size_t i = 1; i < m; i++) { /* by chord first: about k of them, nearly in order */
+        struct pcand v = pc[i];
+        size_t j = i;
+        for (; j > 0 && pc[j - 1].c2 > v.c2; j--)
+            pc[j] = pc[j - 1];
+        pc[j] = v;
+    }
+    if (s->cand_cap < m) {
+        struct cand *a = realloc(s->cand, m * sizeof *a);
         if (!a) {
             x->oom = true;
             return 0;
         }
         s->cand = a;
-        s->cand_cap = x->npc;
+        s->cand_cap = m;
     }
     struct cand *c = s->cand;
-    size_t m = 0;
-    for (size_t i = 0; i < x->npc; i++) {
-        double ch = sqrt(s->pc[i].c2);
-        uint32_t pos = s->pc[i].pos;
+    size_t n = 0;
+    for (size_t i = 0; i < m; i++) {
+        double ch = sqrt(pc[i].c2);
+        uint32_t pos = pc[i].pos;
         struct cand d = {.lo = ch - x->t->err - CHORD_SLACK,
                          .hi = chord_hi(x, ch),
                          .c = ch,
                          .pos = pos,
                          .id = PBLK(x->t, pos).id[PIN(pos)],
                          .state = CHORD};
-        if (d.lo > bound)
-            continue;
         if (ch > GEO_FAST_MAX_M)
             refine(x, &d);
         if (!within(x, &d, q->max_m) || (q->has_after && !after_cursor(x, &d)))
             continue;
-        c[m++] = d;
+        c[n++] = d;
     }
-    if (m <= 32) { /* insertion sort: m is about k, and most comparisons end at the first test */
-        for (size_t i = 1; i < m; i++) {
+    /* exact order: the chord order is already right but where intervals overlap */
+    if (n <= 64) {
+        for (size_t i = 1; i < n; i++) {
             struct cand v = c[i];
             size_t j = i;
             for (; j > 0 && cand_cmp(x, &c[j - 1], &v) > 0; j--)
@@ -280,9 +293,9 @@ static size_t finish(struct search *x)
             c[j] = v;
         }
     } else {
-        qsort_r(c, m, sizeof *c, cand_cmp_r, x);
+        qsort_r(c, n, sizeof *c, cand_cmp_r, x);
     }
-    return m < q->k ? m : q->k;
+    return n < q->k ? n : q->k;
 }
 
 /* ---- traversal ---- */
@@ -385,8 +398,10 @@ static void search_block(struct search *x, int level, uint32_t b)
     if (level == 0) /* several leaves are usually read: ask for them all at once */
         for (uint32_t m = todo; m; m &= m - 1) {
             const char *p = (const char *)&x->t->pts[b * FANOUT + (uint32_t)__builtin_ctz(m)];
-            for (size_t off = 0; off < sizeof(struct pblk); off += 64)
-                __builtin_prefetch(p + off);
+            __builtin_prefetch(p);
+            __builtin_prefetch(p + 64);
+            __builtin_prefetch(p + 128);
+            __builtin_prefetch(p + 192);
         }
     while (todo) {
         int best = __builtin_ctz(todo);

@@ -22,14 +22,15 @@ struct nblk {              /* FANOUT sibling nodes */
     uint64_t mask[FANOUT]; /* union of category bits below; 0 in padding */
 } __attribute__((aligned(64)));
 
-struct pblk {           /* up to LEAF points of one leaf */
-    double base[3];     /* ECEF metres: the centre of the leaf's box */
-    double step;        /* metres per quantum: a coordinate is base + q * step */
-    double err;         /* the reconstructed point lies within err of the true one */
-    int32_t q[3][LEAF]; /* quantized offsets from base (signed: converts in one step) */
-    uint32_t id[LEAF];
+struct pblk {       /* up to LEAF points of one leaf; a scan reads the first 4 lines */
+    double base[3]; /* ECEF metres: the centre of the leaf's box */
+    double step;    /* metres per quantum: a coordinate is base + q * step */
+    double err;     /* the reconstructed point lies within err of the true one */
     uint8_t cat[LEAF];
-    uint8_t count; /* points in use; the rest is padding */
+    uint8_t count;                                   /* points in use; the rest is padding */
+    int32_t q[3][LEAF] __attribute__((aligned(64))); /* quantized offsets from base (signed:
+                                                      * converts in one step) */
+    uint32_t id[LEAF];                               /* read only for candidates */
 } __attribute__((aligned(64)));
 
 struct level {
