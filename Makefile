@@ -37,6 +37,8 @@ FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/%.c=build/asan/tests/test_replay_%)
 BENCHES   := $(BENCH_SRC:bench/%.c=build/rel/bench/%)
 
 .PHONY: all deps test run bench fuzz clean format
+# keep every intermediate object (make would delete them, and print so after the test summary)
+.SECONDARY:
 all: build/geod
 
 deps:
