@@ -4,7 +4,7 @@
 
 PKGS      := spatialite sqlite3 proj geos libh2o-evloop msgpack jansson
 DEB_PKGS  := gcc make pkg-config libspatialite-dev libsqlite3-mod-spatialite libproj-dev \
-             proj-data libgeos-dev libh2o-evloop-dev libssl-dev libmsgpack-dev libjansson-dev
+             proj-data proj-bin libgeos-dev libh2o-evloop-dev libssl-dev libmsgpack-dev libjansson-dev
 FUZZ_PKGS := clang libclang-rt-14-dev
 LISTEN    ?= 127.0.0.1:8080
 DB        ?= geod.sqlite

@@ -56,8 +56,31 @@ static const char *const m1_sql[] = {
     NULL,
 };
 
+/* Divisions (区划): the NBS 2023 units of Wuhan, with boundaries where known. `approximate`
+ * marks a boundary derived from centre points rather than surveyed; `boundary_source` says
+ * where it came from. */
+static const char *const m2_sql[] = {
+    "CREATE TABLE division ("
+    " code TEXT PRIMARY KEY CHECK (length(code) = 12),"
+    " name TEXT NOT NULL CHECK (length(name) > 0),"
+    " level TEXT NOT NULL CHECK (level IN ('city', 'district', 'street', 'community')),"
+    " kind TEXT NOT NULL,"
+    " parent TEXT,"
+    " center_lon REAL CHECK (center_lon BETWEEN -180 AND 180),"
+    " center_lat REAL CHECK (center_lat BETWEEN -90 AND 90),"
+    " approximate INTEGER NOT NULL DEFAULT 0 CHECK (approximate IN (0, 1)),"
+    " boundary_source TEXT,"
+    " source TEXT NOT NULL,"
+    " updated_at TEXT NOT NULL)",
+    "CREATE INDEX division_parent ON division (parent)",
+    "SELECT AddGeometryColumn('division', 'boundary', 4326, 'MULTIPOLYGON', 'XY')",
+    "SELECT CreateSpatialIndex('division', 'boundary')",
+    NULL,
+};
+
 const struct migration schema_migrations[] = {
     {"categories, facilities and their audit log", m1_sql},
+    {"divisions and their boundaries", m2_sql},
 };
 
 const size_t schema_migration_count = sizeof schema_migrations / sizeof schema_migrations[0];

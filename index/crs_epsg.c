@@ -1,0 +1,136 @@
+/* crs_epsg.c - PROJ transformations WGS-84 <-> EPSG:n, cached per thread (least recently used
+ * out). proj_normalize_for_visualization fixes the axis order to (east, north) / (lon, lat):
+ * EPSG:4547, for one, is defined northing first. PROJ finds EPSG definitions in proj.db
+ * (Debian's proj-data), offline. */
+#include "index/crs_epsg.h"
+
+#include <math.h>
+#include <proj.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct entry {
+    int epsg; /* 0: empty */
+    PJ *pj;   /* WGS-84 (lon, lat) -> the system, normalized */
+    bool geographic;
+    unsigned long used;
+};
+
+struct crs_epsg_cache {
+    PJ_CONTEXT *ctx;
+    struct entry e[CRS_EPSG_CACHE];
+    unsigned long clock;
+};
+
+enum geod_err crs_epsg_cache_new(struct crs_epsg_cache **out)
+{
+    struct crs_epsg_cache *c = calloc(1, sizeof *c);
+    if (!c)
+        return GEOD_ENOMEM;
+    c->ctx = proj_context_create();
+    if (!c->ctx) {
+        free(c);
+        return GEOD_ENOMEM;
+    }
+    proj_log_level(c->ctx, PJ_LOG_NONE); /* failures come back as error codes, not stderr */
+    *out = c;
+    return GEOD_OK;
+}
+
+void crs_epsg_cache_free(struct crs_epsg_cache *c)
+{
+    if (!c)
+        return;
+    for (int i = 0; i < CRS_EPSG_CACHE; i++)
+        if (c->e[i].pj)
+            proj_destroy(c->e[i].pj);
+    proj_context_destroy(c->ctx);
+    free(c);
+}
+
+enum geod_err crs_epsg_parse(const char *s, size_t len, int *code)
+{
+    if (len < 6 || len > 11 || strncasecmp(s, "EPSG:", 5) != 0)
+        return GEOD_ECRS;
+    int v = 0;
+    for (size_t i = 5; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return GEOD_ECRS;
+        v = v * 10 + (s[i] - '0');
+    }
+    if (v <= 0)
+        return GEOD_ECRS;
+    *code = v;
+    return GEOD_OK;
+}
+
+static struct entry *lookup(struct crs_epsg_cache *c, int epsg)
+{
+    struct entry *victim = &c->e[0];
+    for (int i = 0; i < CRS_EPSG_CACHE; i++) {
+        if (c->e[i].epsg == epsg) {
+            c->e[i].used = ++c->clock;
+            return &c->e[i];
+        }
+        if (c->e[i].used < victim->used)
+            victim = &c->e[i];
+    }
+    char name[32];
+    snprintf(name, sizeof name, "EPSG:%d", epsg);
+    PJ *raw = proj_create_crs_to_crs(c->ctx, "EPSG:4326", name, NULL);
+    PJ *pj = raw ? proj_normalize_for_visualization(c->ctx, raw) : NULL;
+    proj_destroy(raw);
+    if (!pj)
+        return NULL;
+    PJ *crs = proj_create(c->ctx, name);
+    PJ_TYPE type = crs ? proj_get_type(crs) : PJ_TYPE_UNKNOWN;
+    proj_destroy(crs);
+    if (victim->pj)
+        proj_destroy(victim->pj);
+    *victim = (struct entry){epsg, pj,
+                             type == PJ_TYPE_GEOGRAPHIC_2D_CRS || type == PJ_TYPE_GEOGRAPHIC_3D_CRS,
+                             ++c->clock};
+    return victim;
+}
+
+static enum geod_err trans(struct crs_epsg_cache *c, int epsg, PJ_DIRECTION dir, double a, double b,
+                           double *x, double *y)
+{
+    if (!isfinite(a) || !isfinite(b))
+        return GEOD_EINVAL;
+    struct entry *e = lookup(c, epsg);
+    if (!e)
+        return GEOD_ECRS;
+    proj_errno_reset(e->pj);
+    PJ_COORD out = proj_trans(e->pj, dir, proj_coord(a, b, 0, 0));
+    if (!isfinite(out.xy.x) || !isfinite(out.xy.y) || proj_errno(e->pj))
+        return GEOD_ERANGE;
+    *x = out.xy.x;
+    *y = out.xy.y;
+    return GEOD_OK;
+}
+
+enum geod_err crs_epsg_from_wgs84(struct crs_epsg_cache *c, int epsg, double lon, double lat,
+                                  double *x, double *y)
+{
+    if (!(lon >= -180 && lon <= 180 && lat >= -90 && lat <= 90))
+        return GEOD_EINVAL;
+    return trans(c, epsg, PJ_FWD, lon, lat, x, y);
+}
+
+enum geod_err crs_epsg_to_wgs84(struct crs_epsg_cache *c, int epsg, double x, double y, double *lon,
+                                double *lat)
+{
+    enum geod_err rc = trans(c, epsg, PJ_INV, x, y, lon, lat);
+    if (!rc && !(*lon >= -180 && *lon <= 180 && *lat >= -90 && *lat <= 90))
+        return GEOD_ERANGE;
+    return rc;
+}
+
+bool crs_epsg_is_geographic(struct crs_epsg_cache *c, int epsg)
+{
+    struct entry *e = lookup(c, epsg);
+    return e && e->geographic;
+}
