@@ -4,7 +4,8 @@
 
 PKGS      := spatialite sqlite3 proj geos libh2o-evloop msgpack jansson
 DEB_PKGS  := gcc make pkg-config libspatialite-dev libsqlite3-mod-spatialite libproj-dev \
-             proj-data proj-bin libgeos-dev libh2o-evloop-dev libssl-dev libmsgpack-dev libjansson-dev
+             proj-data proj-bin libgeos-dev libh2o-evloop-dev libssl-dev libmsgpack-dev libjansson-dev \
+             unicode-data bzip2
 FUZZ_PKGS := clang libclang-rt-14-dev
 LISTEN    ?= 127.0.0.1:8080
 DB        ?= geod.sqlite
@@ -89,7 +90,7 @@ bench: $(BENCHES)
 	bench/run
 
 FUZZ_SECONDS ?= 60
-fuzz: | deps
+fuzz: build/gen/unihan_pinyin.txt | deps
 	@for p in $(FUZZ_PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || \
 	  { SUDO=; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; $$SUDO apt-get install -y -qq $(FUZZ_PKGS) >/dev/null; break; }; done
 	tests/fuzz/run $(FUZZ_SECONDS)
@@ -104,4 +105,12 @@ clean:
 -include $(shell find build -name '*.d' 2>/dev/null)
 
 # the embedded datasets (data/wuhan.c .incbin's them)
-build/rel/obj/data/wuhan.o build/asan/obj/data/wuhan.o: $(wildcard data/wuhan/*.csv)
+build/rel/obj/data/wuhan.o build/asan/obj/data/wuhan.o: $(wildcard data/wuhan/*.csv data/wuhan/*.geojson)
+
+# the pinyin tables (data/pinyin_data.c .incbin's them): Unihan readings generated at build time
+UNIHAN := /usr/share/unicode/Unihan_Readings.txt.bz2
+build/gen/unihan_pinyin.txt: data/gen_pinyin.sh | deps
+	@mkdir -p $(dir $@)
+	sh data/gen_pinyin.sh $(UNIHAN) $@
+build/rel/obj/data/pinyin_data.o build/asan/obj/data/pinyin_data.o: build/gen/unihan_pinyin.txt \
+    data/wuhan/pinyin_overrides.csv

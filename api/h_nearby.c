@@ -63,12 +63,8 @@ static void write_results(struct api_req *r, const struct api_pos *pos, size_t n
         const struct facility *f = snapshot_get(r->snap, h->id);
         double lon, lat, xyz[3];
         rtree_point(r->snap->tree, h->pos, &lon, &lat, xyz);
-        struct render_from from = {h->distance_m, geo_bearing(&o, lon, lat, xyz)};
-        /* the index's distance is within RTREE_DISTANCE_TOL; near a centimetre's rounding
-         * boundary that is not enough to print the right centimetre, so ask geod_inverse */
-        double frac = h->distance_m * 100.0 - floor(h->distance_m * 100.0);
-        if (fabs(frac - 0.5) <= RTREE_DISTANCE_TOL * 100.0 + 1e-6)
-            from.distance_m = geo_inverse(pos->lon, pos->lat, lon, lat, NULL);
+        struct render_from from = {render_distance(h->distance_m, pos->lon, pos->lat, lon, lat),
+                                   geo_bearing(&o, lon, lat, xyz)};
         if (geojson)
             render_feature(e, r->snap, f, pos->out_crs, &from);
         else

@@ -13,7 +13,9 @@ struct route {
 static const struct route routes[] = {
     {"/v1/nearby", api_h_nearby},         {"/v1/within", api_h_within},
     {"/v1/facilities/", api_h_facility},  {"/v1/categories", api_h_categories},
-    {"/healthz", api_h_healthz},
+    {"/healthz", api_h_healthz},          {"/v1/convert", api_h_convert},
+    {"/v1/places/reverse", api_h_reverse}, {"/v1/places/search", api_h_search},
+    {"/v1/shake", api_h_shake},
 };
 
 static h2o_generator_t generator; /* a single final send needs no callbacks */

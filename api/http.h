@@ -6,6 +6,10 @@
 
 #include "api/enc.h"
 #include "api/query.h"
+#include "index/crs.h"
+#include "index/crs_epsg.h"
+#include "index/divisions.h"
+#include "index/region.h"
 #include "index/rtree.h"
 #include "index/snapshot.h"
 
@@ -31,6 +35,9 @@ struct api_thread {
     struct enc *enc;                /* reused by every request of this thread */
     struct rtree_scratch *scratch;
     struct rtree_hit *hits;         /* [API_MAX_RESULTS + 1] */
+    struct crs_epsg_cache *epsg;    /* PROJ transformations of this thread */
+    struct region_index *region;    /* point-in-polygon over the divisions (GEOS: per thread) */
+    uint64_t region_hash;           /* of the divisions it was built from (divisions_hash) */
 };
 
 struct api_req {
@@ -61,5 +68,14 @@ void api_h_within(struct api_req *r);
 void api_h_facility(struct api_req *r);
 void api_h_categories(struct api_req *r);
 void api_h_healthz(struct api_req *r);
+void api_h_convert(struct api_req *r);
+void api_h_reverse(struct api_req *r);
+void api_h_search(struct api_req *r);
+void api_h_shake(struct api_req *r);
+
+/* Shared by the place handlers (api/h_places.c): the divisions containing a point, by level (-1
+ * where none), and the chain city → community written from them. */
+bool api_locate(struct api_req *r, double lon, double lat, int32_t chain[DIV_LEVELS]);
+void api_write_chain(struct api_req *r, const int32_t chain[DIV_LEVELS], enum crs_id out);
 
 #endif

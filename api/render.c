@@ -1,5 +1,7 @@
 /* render.c - the facility object, written once for every endpoint and format. */
 #include "api/render.h"
+#include "index/geodesic.h"
+#include "index/rtree.h"
 
 #include <math.h>
 
@@ -87,4 +89,52 @@ void render_feature(struct enc *e, const struct snapshot *s, const struct facili
     enc_key(e, "properties");
     properties(e, s, f, from, false, lon, lat);
     enc_end(e);
+}
+
+void render_division(struct enc *e, const struct divisions *t, int32_t idx, enum div_level level,
+                     enum crs_id out)
+{
+    enc_map(e, RENDER_DIVISION_PAIRS);
+    render_division_pairs(e, t, idx, level, out);
+    enc_end(e);
+}
+
+void render_division_pairs(struct enc *e, const struct divisions *t, int32_t idx,
+                           enum div_level level, enum crs_id out)
+{
+    const struct division *d = idx >= 0 ? &t->d[idx] : NULL;
+    enc_key(e, "level");
+    enc_cstr(e, div_level_name(d ? d->level : level));
+    enc_key(e, "code");
+    enc_cstr(e, d ? d->code : NULL);
+    enc_key(e, "name");
+    enc_cstr(e, d ? d->name : NULL);
+    enc_key(e, "kind");
+    enc_cstr(e, d ? d->kind : NULL);
+    enc_key(e, "approximate");
+    if (d)
+        enc_bool(e, d->approximate);
+    else
+        enc_null(e);
+    enc_key(e, "center");
+    double lon, lat;
+    if (d && !isnan(d->center_lon) &&
+        crs_convert(CRS_WGS84, out, d->center_lon, d->center_lat, &lon, &lat) == GEOD_OK) {
+        enc_map(e, 2);
+        enc_key(e, "lon");
+        enc_double(e, lon, RENDER_LONLAT_DECIMALS);
+        enc_key(e, "lat");
+        enc_double(e, lat, RENDER_LONLAT_DECIMALS);
+        enc_end(e);
+    } else {
+        enc_null(e);
+    }
+}
+
+double render_distance(double d, double lon1, double lat1, double lon2, double lat2)
+{
+    double frac = d * 100.0 - floor(d * 100.0);
+    if (fabs(frac - 0.5) <= RTREE_DISTANCE_TOL * 100.0 + 1e-6)
+        return geo_inverse(lon1, lat1, lon2, lat2, NULL);
+    return d;
 }

@@ -220,6 +220,7 @@ static enum geod_err thread_init(struct api_server *s, struct api_thread *th, in
     th->accept.ctx = &th->ctx;
     th->accept.hosts = s->config.hosts;
     if (enc_new(ENC_JSON, &th->enc) || rtree_scratch_new(&th->scratch) ||
+        crs_epsg_cache_new(&th->epsg) ||
         !(th->hits = malloc((API_MAX_RESULTS + 1) * sizeof *th->hits)))
         return GEOD_ENOMEM;
     th->listener = h2o_evloop_socket_create(th->ctx.loop, fd, H2O_SOCKET_FLAG_DONT_READ);
@@ -243,6 +244,8 @@ static void thread_dispose(struct api_thread *th)
     }
     enc_free(th->enc);
     rtree_scratch_free(th->scratch);
+    crs_epsg_cache_free(th->epsg);
+    region_index_free(th->region);
     free(th->hits);
 }
 

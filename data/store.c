@@ -12,6 +12,7 @@
 #include <spatialite.h>
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@ struct store {
     void *spatialite; /* SpatiaLite's per-connection cache */
     sqlite3_stmt *ins_facility;
     sqlite3_stmt *ins_audit;
+    sqlite3_stmt *put_division;
 };
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -171,7 +173,14 @@ static enum geod_err prepare(struct store *s)
         " 'division_code', division_code, 'source', source,"
         " 'source_key', source_key, 'version', version, 'deleted', deleted)"
         " FROM facility WHERE id = ?1";
-    if (sqlite3_prepare_v3(s->db, ins_facility, -1, SQLITE_PREPARE_PERSISTENT, &s->ins_facility,
+    static const char put_division[] =
+        "INSERT OR REPLACE INTO division (code, name, level, kind, parent, center_lon, center_lat,"
+        " approximate, boundary_source, source, updated_at, boundary)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),"
+        " CastToMultiPolygon(GeomFromWKB(?11, 4326)))";
+    if (sqlite3_prepare_v3(s->db, put_division, -1, SQLITE_PREPARE_PERSISTENT, &s->put_division,
+                           NULL) != SQLITE_OK ||
+        sqlite3_prepare_v3(s->db, ins_facility, -1, SQLITE_PREPARE_PERSISTENT, &s->ins_facility,
                            NULL) != SQLITE_OK ||
         sqlite3_prepare_v3(s->db, ins_audit, -1, SQLITE_PREPARE_PERSISTENT, &s->ins_audit,
                            NULL) != SQLITE_OK)
@@ -250,6 +259,7 @@ void store_close(struct store *s)
         return;
     sqlite3_finalize(s->ins_facility);
     sqlite3_finalize(s->ins_audit);
+    sqlite3_finalize(s->put_division);
     if (s->db)
         sqlite3_close(s->db);
     if (s->spatialite)
@@ -309,6 +319,34 @@ enum geod_err store_insert_facility(struct store *s, const struct store_facility
     return GEOD_OK;
 }
 
+static void bind_double_or_null(sqlite3_stmt *st, int i, double v)
+{
+    if (isnan(v))
+        sqlite3_bind_null(st, i);
+    else
+        sqlite3_bind_double(st, i, v);
+}
+
+enum geod_err store_put_division(struct store *s, const struct store_division *d)
+{
+    sqlite3_stmt *st = s->put_division;
+    bind_text(st, 1, d->code);
+    bind_text(st, 2, d->name);
+    bind_text(st, 3, d->level);
+    bind_text(st, 4, d->kind);
+    bind_text(st, 5, d->parent);
+    bind_double_or_null(st, 6, d->center_lon);
+    bind_double_or_null(st, 7, d->center_lat);
+    sqlite3_bind_int(st, 8, d->approximate ? 1 : 0);
+    bind_text(st, 9, d->boundary_source);
+    bind_text(st, 10, d->source);
+    if (d->wkb)
+        sqlite3_bind_blob(st, 11, d->wkb, (int)d->wkb_len, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 11);
+    return step_done(st);
+}
+
 enum geod_err store_facility_count(struct store *s, int64_t *out)
 {
     return query_int(s, "SELECT count(*) FROM facility", out);
@@ -317,6 +355,45 @@ enum geod_err store_facility_count(struct store *s, int64_t *out)
 static const char *col_text(sqlite3_stmt *st, int i)
 {
     return (const char *)sqlite3_column_text(st, i);
+}
+
+static double col_double_or_nan(sqlite3_stmt *st, int i)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
+}
+
+enum geod_err store_load_divisions(struct store *s, struct divisions_builder *db)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT code, name, level, kind, parent, center_lon, center_lat,"
+                           " approximate, AsBinary(boundary) FROM division",
+                           -1, &st, NULL) != SQLITE_OK)
+        return GEOD_ESTORE;
+    enum geod_err rc = GEOD_OK;
+    int r;
+    while (!rc && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *level = col_text(st, 2);
+        struct division_in d = {
+            .code = col_text(st, 0),
+            .name = col_text(st, 1),
+            .kind = col_text(st, 3),
+            .parent = col_text(st, 4),
+            .center_lon = col_double_or_nan(st, 5),
+            .center_lat = col_double_or_nan(st, 6),
+            .approximate = sqlite3_column_int(st, 7) != 0,
+            .wkb = sqlite3_column_blob(st, 8),
+            .wkb_len = (size_t)sqlite3_column_bytes(st, 8),
+        };
+        if (!level || div_level_parse(level, strlen(level), &d.level))
+            rc = GEOD_ECORRUPT;
+        else
+            rc = divisions_builder_add(db, &d);
+    }
+    if (!rc && r != SQLITE_DONE)
+        rc = GEOD_ESTORE;
+    sqlite3_finalize(st);
+    return rc;
 }
 
 enum geod_err store_load(struct store *s, struct snapshot_builder *b, uint64_t *generation)

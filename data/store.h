@@ -6,6 +6,7 @@
 #define GEOD_STORE_H
 
 #include "index/err.h"
+#include "index/divisions.h"
 #include "index/snapshot.h"
 
 #include <stdbool.h>
@@ -49,11 +50,32 @@ struct store_facility {
 enum geod_err store_insert_facility(struct store *s, const struct store_facility *f,
                                     const char *actor, uint32_t *id_out);
 
+/* A division as written: the boundary is WKB of a (multi)polygon in WGS-84 or NULL. */
+struct store_division {
+    const char *code; /* 12 digits */
+    const char *name;
+    const char *level; /* city, district, street, community */
+    const char *kind;
+    const char *parent; /* 12 digits or NULL */
+    double center_lon, center_lat; /* NAN when unknown */
+    const unsigned char *wkb;
+    size_t wkb_len;
+    int approximate;            /* the boundary is derived, not surveyed */
+    const char *boundary_source;
+    const char *source;
+};
+
+/* Inserts or replaces a division by code. Must run inside store_begin/commit. */
+enum geod_err store_put_division(struct store *s, const struct store_division *d);
+
 /* Number of facilities (live or deleted). */
 enum geod_err store_facility_count(struct store *s, int64_t *out);
 
 /* Registers every category and every live facility with the builder; *generation gets the
  * store's change counter (the last audit sequence number). */
 enum geod_err store_load(struct store *s, struct snapshot_builder *b, uint64_t *generation);
+
+/* Adds every division, with its boundary as WKB, to the builder. */
+enum geod_err store_load_divisions(struct store *s, struct divisions_builder *db);
 
 #endif

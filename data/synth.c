@@ -45,7 +45,29 @@ struct gen {
     void *udata;
     const char *serial_cat; /* the category `serial` counts */
     unsigned serial;        /* per category, for source keys */
+    uint64_t *names;        /* open-addressing set of FNV hashes of the names given out */
+    size_t names_cap;       /* a power of two, kept under half full */
 };
+
+static uint64_t fnv(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+    return h | 1; /* 0 marks an empty slot */
+}
+
+/* Claims `name` if no facility has it yet. */
+static bool claim(struct gen *g, const char *name)
+{
+    uint64_t h = fnv(name);
+    size_t i = h & (g->names_cap - 1);
+    for (; g->names[i]; i = (i + 1) & (g->names_cap - 1))
+        if (g->names[i] == h)
+            return false;
+    g->names[i] = h;
+    return true;
+}
 
 static const struct synth_anchor *pick_anchor(struct gen *g)
 {
@@ -65,6 +87,17 @@ static const struct synth_anchor *pick_anchor(struct gen *g)
 static enum geod_err put(struct gen *g, const struct synth_anchor *a, const char *category,
                          const char *name, const char *hours)
 {
+    /* a second 一元街道救助服务站 becomes 一元街道救助服务站（二）, so names tell places apart */
+    static const char *const ordinal[] = {"二", "三", "四", "五", "六", "七", "八", "九", "十"};
+    char unique[320];
+    snprintf(unique, sizeof unique, "%s", name);
+    for (size_t i = 0; !claim(g, unique); i++) {
+        if (i < 9)
+            snprintf(unique, sizeof unique, "%s（%s）", name, ordinal[i]);
+        else
+            snprintf(unique, sizeof unique, "%s（%zu）", name, i + 2);
+    }
+    name = unique;
     double d = 80.0 + 700.0 * pow(rng_unit(&g->rng), 2.0);
     double b = rng_unit(&g->rng) * 2.0 * M_PI;
     double lat = a->lat + d * cos(b) / 111320.0;
@@ -180,8 +213,13 @@ enum geod_err synth_generate(const struct synth_anchor *anchors, size_t n, uint6
         return GEOD_EINVAL;
     struct gen g = {.a = anchors, .n = n, .rng = {seed}, .emit = emit, .udata = udata};
     g.cum = malloc(n * sizeof *g.cum);
-    if (!g.cum)
+    g.names_cap = 8192; /* twice the ~3,400 names */
+    g.names = calloc(g.names_cap, sizeof *g.names);
+    if (!g.cum || !g.names) {
+        free(g.cum);
+        free(g.names);
         return GEOD_ENOMEM;
+    }
     struct geo_origin centre;
     geo_origin_init(&centre, CENTRE_LON, CENTRE_LAT);
     double total = 0;
@@ -207,5 +245,6 @@ enum geod_err synth_generate(const struct synth_anchor *anchors, size_t n, uint6
     if (!rc)
         rc = scattered(&g, "welfare_enterprise", 450);
     free(g.cum);
+    free(g.names);
     return rc;
 }

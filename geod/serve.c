@@ -5,6 +5,7 @@
 #include "api/server.h"
 #include "data/store.h"
 #include "geod/geod.h"
+#include "data/pinyin_data.h"
 #include "importers/builtin.h"
 
 #include <errno.h>
@@ -144,15 +145,34 @@ static int create_store(const char *path)
     }
     close(fd);
     fprintf(stderr,
-            "geod: created %s with the built-in Wuhan data: %zu street offices, %zu community "
-            "centres, %zu hospitals (%zu suspect records left out), %zu synthetic facilities "
-            "(%.2f s)\n",
-            path, st.street_offices, st.community_centers, st.hospitals, st.hospitals_suspect,
-            st.synthetic, now_s() - t0);
+            "geod: created %s with the built-in Wuhan data: %zu divisions (%zu with a boundary), "
+            "%zu street offices, %zu community centres, %zu hospitals (%zu suspect records left "
+            "out), %zu synthetic facilities (%.2f s)\n",
+            path, st.divisions, st.boundaries, st.street_offices, st.community_centers,
+            st.hospitals, st.hospitals_suspect, st.synthetic, now_s() - t0);
     return 0;
 }
 
-static int load_snapshot(const char *path, struct snapshot **out)
+/* The pinyin readings and local overrides, loaded once, for every snapshot's name search. */
+struct pinyin {
+    struct pinyin_table *table;
+    struct pinyin_overrides *overrides;
+};
+
+static int load_pinyin(struct pinyin *p)
+{
+    struct pinyin_data_blob u = pinyin_data_unihan(), o = pinyin_data_overrides();
+    size_t line = 0;
+    if (pinyin_table_new(u.data, u.len, &p->table) ||
+        pinyin_overrides_new(p->table, o.data, o.len, &p->overrides, &line)) {
+        fprintf(stderr, "geod: the built-in pinyin tables are damaged (line %zu)\n", line);
+        pinyin_table_free(p->table);
+        return 1;
+    }
+    return 0;
+}
+
+static int load_snapshot(const char *path, const struct pinyin *py, struct snapshot **out)
 {
     char err[512] = "";
     struct store *s;
@@ -162,8 +182,19 @@ static int load_snapshot(const char *path, struct snapshot **out)
         return 1;
     }
     struct snapshot_builder *b;
+    struct divisions_builder *db = NULL;
+    struct divisions *div = NULL;
     uint64_t gen = 0;
     enum geod_err rc = snapshot_builder_new(&b);
+    if (!rc && !(rc = divisions_builder_new(&db)) && !(rc = store_load_divisions(s, db))) {
+        rc = divisions_builder_finish(db, &div);
+        db = NULL;
+    }
+    divisions_builder_free(db);
+    if (!rc) {
+        snapshot_builder_divisions(b, div);
+        snapshot_builder_pinyin(b, py->table, py->overrides);
+    }
     if (!rc && (rc = store_load(s, b, &gen))) {
         fprintf(stderr, "geod: cannot load %s: %s (%s)\n", path, geod_strerror(rc),
                 store_errmsg(s));
@@ -176,8 +207,8 @@ static int load_snapshot(const char *path, struct snapshot **out)
         fprintf(stderr, "geod: cannot build the index: %s\n", geod_strerror(rc));
         return 1;
     }
-    fprintf(stderr, "geod: loaded %zu facilities from %s, index %.1f MB (%.3f s)\n", (*out)->n,
-            path, (double)snapshot_bytes(*out) / 1e6, now_s() - t0);
+    fprintf(stderr, "geod: loaded %zu facilities and %zu divisions from %s, %.1f MB (%.3f s)\n",
+            (*out)->n, (*out)->div->n, path, (double)snapshot_bytes(*out) / 1e6, now_s() - t0);
     return 0;
 }
 
@@ -204,9 +235,15 @@ int geod_serve(int argc, char **argv)
         if ((rc = create_store(o.db)))
             return rc;
     }
+    struct pinyin py = {0};
     struct snapshot *snap;
-    if ((rc = load_snapshot(o.db, &snap)))
+    if ((rc = load_pinyin(&py)))
         return rc;
+    if ((rc = load_snapshot(o.db, &py, &snap))) {
+        pinyin_overrides_free(py.overrides);
+        pinyin_table_free(py.table);
+        return rc;
+    }
 
     struct api_config cfg = {.host = o.host, .port = o.port, .threads = o.threads};
     struct api_server *srv;
@@ -214,6 +251,8 @@ int geod_serve(int argc, char **argv)
     if (api_server_start(&cfg, snap, &srv, err, sizeof err)) {
         fprintf(stderr, "geod: %s:%u: %s\n", o.host, (unsigned)o.port, err);
         snapshot_free(snap);
+        pinyin_overrides_free(py.overrides);
+        pinyin_table_free(py.table);
         return 1;
     }
     bool v6 = strchr(o.host, ':') != NULL;
@@ -225,7 +264,9 @@ int geod_serve(int argc, char **argv)
     sigwait(&stop, &sig);
     fprintf(stderr, "geod: %s received, finishing requests in flight\n",
             sig == SIGINT ? "SIGINT" : "SIGTERM");
-    api_server_stop(srv);
+    api_server_stop(srv); /* frees the snapshots, which borrow the pinyin tables */
+    pinyin_overrides_free(py.overrides);
+    pinyin_table_free(py.table);
     fprintf(stderr, "geod: stopped\n");
     return 0;
 }

@@ -7,6 +7,7 @@
 #include "data/wuhan.h"
 #include "importers/csv.h"
 #include "index/crs.h"
+#include "index/region.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,7 +21,6 @@ struct unit {
     char code[13];
     char name[NAME_MAX_BYTES];     /* the 2023 name, else the 2016 one */
     char district[NAME_MAX_BYTES];
-    char district_code[13];        /* 12 digits */
     char street[NAME_MAX_BYTES];   /* the street-level unit it belongs to */
     char street2016[NAME_MAX_BYTES];
     double lon, lat;               /* WGS-84 */
@@ -34,7 +34,53 @@ struct loader {
     size_t errlen;
     struct unit *units;
     size_t n;
+    struct divisions *div;       /* as just written, read back */
+    struct region_index *region; /* over div's boundaries */
 };
+
+/* The code of the smallest division containing (lon, lat): community, else street, else
+ * district; NULL outside them all. */
+static const char *division_at(struct loader *l, double lon, double lat)
+{
+    for (int level = REGION_COMMUNITY; level >= REGION_DISTRICT; level--) {
+        const char *code = NULL;
+        if (region_locate(l->region, lon, lat, level, &code) == GEOD_OK && code)
+            return code;
+    }
+    return NULL;
+}
+
+/* A unit's own code when it is a division of 2023, else where its point lies (53 of the 2016
+ * codes are gone: merged or renamed). */
+static const char *unit_division(struct loader *l, const struct unit *u)
+{
+    if (divisions_find(l->div, u->code, strlen(u->code)) >= 0)
+        return u->code;
+    return division_at(l, u->lon, u->lat);
+}
+
+/* Reads the divisions back (the same transaction sees them) and indexes their boundaries. */
+static enum geod_err index_divisions(struct loader *l)
+{
+    struct divisions_builder *db;
+    enum geod_err rc = divisions_builder_new(&db);
+    if (!rc && (rc = store_load_divisions(l->s, db))) {
+        divisions_builder_free(db);
+        return rc;
+    }
+    if (rc || (rc = divisions_builder_finish(db, &l->div)))
+        return rc;
+    struct region_src *src = malloc((l->div->n ? l->div->n : 1) * sizeof *src);
+    if (!src)
+        return GEOD_ENOMEM;
+    for (size_t i = 0; i < l->div->n; i++) {
+        const struct division *d = &l->div->d[i];
+        src[i] = (struct region_src){d->code, (int)d->level, d->wkb, d->wkb_len};
+    }
+    rc = region_index_new(src, l->div->n, &l->region);
+    free(src);
+    return rc;
+}
 
 static enum geod_err fail(struct loader *l, enum geod_err rc, const char *fmt, ...)
 {
@@ -123,7 +169,6 @@ static enum geod_err read_units(struct loader *l)
         copy_field(u->name, sizeof u->name, &f[col[f[col[C_NAME2023]].len ? C_NAME2023 : C_NAME2016]]);
         copy_field(u->district, sizeof u->district, &f[col[C_DNAME]]);
         copy_field(u->street2016, sizeof u->street2016, &f[col[C_STREET2016]]);
-        snprintf(u->district_code, sizeof u->district_code, "%.6s000000", f[col[C_DCODE]].p);
         u->is_street = csv_field_eq(&f[col[C_LEVEL]], "street");
         if (strlen(u->code) != 12 || f[col[C_DCODE]].len != 6 ||
             !parse_number(&f[col[C_LON]], &glon) || !parse_number(&f[col[C_LAT]], &glat) ||
@@ -205,7 +250,7 @@ static enum geod_err insert_units(struct loader *l)
             .address = address,
             .lon = u->lon,
             .lat = u->lat,
-            .division_code = u->code,
+            .division_code = unit_division(l, u),
             .source = "adcode",
             .source_key = u->code,
         };
@@ -254,10 +299,7 @@ static enum geod_err insert_hospitals(struct loader *l)
             rc = fail(l, GEOD_ECORRUPT, "%s line %zu: bad position", b.name, csv_record_line(r));
             break;
         }
-        const char *dcode = NULL;
-        for (size_t i = 0; i < l->n && !dcode; i++)
-            if (strcmp(l->units[i].district, district) == 0)
-                dcode = l->units[i].district_code;
+        const char *dcode = division_at(l, lon, lat);
         snprintf(address, sizeof address, "武汉市%s%s", district, street);
         struct store_facility h = {
             .category = "hospital",
@@ -282,7 +324,9 @@ static enum geod_err insert_hospitals(struct loader *l)
 static enum geod_err emit_synthetic(void *udata, const struct store_facility *f)
 {
     struct loader *l = udata;
-    if (store_insert_facility(l->s, f, ACTOR, NULL))
+    struct store_facility g = *f; /* where it was put, not where its anchor is */
+    g.division_code = division_at(l, f->lon, f->lat);
+    if (store_insert_facility(l->s, &g, ACTOR, NULL))
         return fail(l, GEOD_ESTORE, "store: %s", store_errmsg(l->s));
     l->stats->synthetic++;
     return GEOD_OK;
@@ -308,12 +352,17 @@ enum geod_err builtin_load(struct store *s, struct builtin_stats *stats, char *e
 {
     memset(stats, 0, sizeof *stats);
     struct loader l = {.s = s, .stats = stats, .err = err, .errlen = errlen};
-    enum geod_err rc = read_units(&l);
+    GEOSContextHandle_t ctx = GEOS_init_r();
+    enum geod_err rc = ctx ? read_units(&l) : GEOD_ENOMEM;
     if (!rc) {
         name_streets(&l);
         if (store_begin(s))
             rc = fail(&l, GEOD_ESTORE, "store: %s", store_errmsg(s));
     }
+    if (!rc)
+        rc = builtin_load_divisions(s, ctx, stats, err, errlen);
+    if (!rc && (rc = index_divisions(&l)))
+        fail(&l, rc, "the divisions cannot be indexed");
     if (!rc)
         rc = insert_units(&l);
     if (!rc)
@@ -328,5 +377,9 @@ enum geod_err builtin_load(struct store *s, struct builtin_stats *stats, char *e
             fail(&l, rc, "out of memory");
     }
     free(l.units);
+    region_index_free(l.region);
+    divisions_free(l.div);
+    if (ctx)
+        GEOS_finish_r(ctx);
     return rc;
 }

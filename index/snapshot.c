@@ -24,6 +24,9 @@ struct snapshot_builder {
     struct {
         size_t id, name_zh; /* arena offsets */
     } cat[RTREE_MAX_CATEGORIES];
+    struct divisions *div;
+    const struct pinyin_table *pt;
+    const struct pinyin_overrides *ov;
 };
 
 enum geod_err snapshot_builder_new(struct snapshot_builder **out)
@@ -36,6 +39,7 @@ void snapshot_builder_free(struct snapshot_builder *b)
 {
     if (!b)
         return;
+    divisions_free(b->div);
     free(b->fac);
     free(b->arena);
     free(b);
@@ -116,6 +120,52 @@ enum geod_err snapshot_builder_add(struct snapshot_builder *b, const struct faci
     return GEOD_OK;
 }
 
+void snapshot_builder_pinyin(struct snapshot_builder *b, const struct pinyin_table *pt,
+                             const struct pinyin_overrides *ov)
+{
+    b->pt = pt;
+    b->ov = ov;
+}
+
+/* The name index over the divisions: ids are table indexes, groups are levels. */
+static enum geod_err index_division_names(struct snapshot *s)
+{
+    if (!s->pinyin || !s->div->n)
+        return GEOD_OK;
+    struct names_entry *e = malloc(s->div->n * sizeof *e);
+    if (!e)
+        return GEOD_ENOMEM;
+    for (size_t i = 0; i < s->div->n; i++)
+        e[i] = (struct names_entry){(uint32_t)i, s->div->d[i].name, (uint32_t)s->div->d[i].level};
+    enum geod_err rc = names_new(e, s->div->n, s->pinyin, s->overrides, NULL, &s->div_names);
+    free(e);
+    return rc;
+}
+
+void snapshot_builder_divisions(struct snapshot_builder *b, struct divisions *div)
+{
+    divisions_free(b->div);
+    b->div = div;
+}
+
+/* For each division, the community_center facility whose division_code is its code. */
+static enum geod_err link_responsible(struct snapshot *s)
+{
+    s->responsible = calloc(s->div->n ? s->div->n : 1, sizeof *s->responsible);
+    if (!s->responsible)
+        return GEOD_ENOMEM;
+    int cc = snapshot_category(s, "community_center", strlen("community_center"));
+    for (size_t i = 0; cc >= 0 && i < s->n; i++) { /* ascending ids: the first one wins */
+        const struct facility *f = &s->fac[i];
+        if (f->cat != cc || !f->division_code)
+            continue;
+        int32_t d = divisions_find(s->div, f->division_code, strlen(f->division_code));
+        if (d >= 0 && !s->responsible[d])
+            s->responsible[d] = f->id;
+    }
+    return GEOD_OK;
+}
+
 static int bfac_cmp(const void *a, const void *b)
 {
     uint32_t x = ((const struct bfac *)a)->f.id, y = ((const struct bfac *)b)->f.id;
@@ -134,6 +184,7 @@ enum geod_err snapshot_builder_finish(struct snapshot_builder *b, uint64_t gener
     enum geod_err rc = GEOD_ENOMEM;
     struct rtree_item *items = NULL;
     struct facility *fac = NULL;
+    struct divisions_builder *db = NULL;
     struct snapshot *s = calloc(1, sizeof *s);
     if (!s)
         goto done;
@@ -182,6 +233,14 @@ enum geod_err snapshot_builder_finish(struct snapshot_builder *b, uint64_t gener
     }
     s->fac = fac;
     fac = NULL;
+    s->div = b->div;
+    b->div = NULL;
+    if (!s->div && divisions_builder_new(&db) == GEOD_OK)
+        divisions_builder_finish(db, &s->div); /* an empty table */
+    s->pinyin = b->pt;
+    s->overrides = b->ov;
+    if (!s->div || (rc = link_responsible(s)) || (rc = index_division_names(s)))
+        goto done;
     rc = rtree_build(items, b->n, &s->tree);
 done:
     free(items);
@@ -200,6 +259,9 @@ void snapshot_free(struct snapshot *s)
     if (!s)
         return;
     rtree_free(s->tree);
+    divisions_free(s->div);
+    names_free(s->div_names);
+    free(s->responsible);
     free((void *)s->fac);
     free(s->slot);
     free(s->arena);
@@ -236,5 +298,9 @@ size_t snapshot_bytes(const struct snapshot *s)
     size_t b = sizeof *s + s->n * sizeof *s->fac + (s->slot ? (size_t)s->max_id + 1 : 0) * sizeof *s->slot;
     if (s->tree)
         b += rtree_bytes(s->tree);
+    if (s->div)
+        b += divisions_bytes(s->div) + s->div->n * sizeof *s->responsible;
+    if (s->div_names)
+        b += names_bytes(s->div_names);
     return b + s->arena_len;
 }

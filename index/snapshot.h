@@ -4,7 +4,9 @@
 #ifndef GEOD_SNAPSHOT_H
 #define GEOD_SNAPSHOT_H
 
+#include "index/divisions.h"
 #include "index/err.h"
+#include "index/names.h"
 #include "index/rtree.h"
 
 #include <stddef.h>
@@ -49,6 +51,14 @@ struct snapshot {
     size_t ncat;
     struct snapshot_category cats[RTREE_MAX_CATEGORIES];
     struct rtree *tree;         /* over fac, item ids = facility ids */
+    struct divisions *div;      /* never NULL (possibly empty) */
+    struct names *div_names;    /* name search over div (entry ids = indexes into div->d,
+                                 * groups = levels); NULL without a pinyin table */
+    const struct pinyin_table *pinyin;        /* borrowed from the builder's caller */
+    const struct pinyin_overrides *overrides; /* borrowed, may be NULL */
+    uint32_t *responsible;      /* [div->n]: the id of the division's community_center
+                                 * facility (the lowest id whose division_code is that
+                                 * division's code), 0 for none */
     /* private */
     uint32_t max_id;
     uint32_t *slot;             /* [max_id + 1]: index into fac plus one, 0 for none; NULL
@@ -70,6 +80,14 @@ enum geod_err snapshot_builder_category(struct snapshot_builder *b, const char *
 /* Adds a facility. GEOD_EINVAL for an unknown category, a non-finite or out-of-range position,
  * id 0, a duplicate id or a NULL name or source. */
 enum geod_err snapshot_builder_add(struct snapshot_builder *b, const struct facility_in *f);
+
+/* The pinyin readings (and local overrides, may be NULL) for name search; both borrowed and
+ * must outlive every snapshot built with them. Without them divisions cannot be searched. */
+void snapshot_builder_pinyin(struct snapshot_builder *b, const struct pinyin_table *pt,
+                             const struct pinyin_overrides *ov);
+
+/* Hands the division table to the snapshot being built (NULL for none). */
+void snapshot_builder_divisions(struct snapshot_builder *b, struct divisions *div);
 
 /* Builds the snapshot and frees the builder, whatever the outcome. */
 enum geod_err snapshot_builder_finish(struct snapshot_builder *b, uint64_t generation,

@@ -1,8 +1,9 @@
-/* test_rtree.c - index/rtree.c against a brute-force oracle: every point's geo_inverse distance,
- * sorted by (distance, id). Data sets: clustered, uniform, duplicates, a rare category, a grid
- * of symmetric points, and points around the antimeridian and the poles. */
+/* test_rtree.c - index/rtree.c against a brute-force oracle (tests/lib/brute.h): every point's
+ * geo_inverse distance, sorted by (distance, id). Data sets: clustered, uniform, duplicates, a rare
+ * category, a grid of symmetric points, and points around the antimeridian and the poles. */
 #include "index/geodesic.h"
 #include "index/rtree.h"
+#include "tests/lib/brute.h"
 #include "tests/t.h"
 
 #include <stdlib.h>
@@ -83,44 +84,10 @@ static struct rtree_item *make_items(enum shape sh, size_t n)
     return it;
 }
 
-struct ref {
-    double d;
-    uint32_t id;
-};
-
-static int ref_cmp(const void *a, const void *b)
-{
-    const struct ref *x = a, *y = b;
-    if (x->d != y->d)
-        return x->d < y->d ? -1 : 1;
-    return x->id < y->id ? -1 : x->id > y->id;
-}
-
 static bool odd_id(void *udata, uint32_t id)
 {
     (void)udata;
     return id & 1;
-}
-
-/* The oracle: all points passing the filters, by (geo_inverse distance, id). */
-static size_t brute(const struct rtree_item *it, size_t n, const struct rtree_query *q,
-                    struct ref *out)
-{
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!((q->cat_mask >> it[i].cat) & 1))
-            continue;
-        if (q->accept && !q->accept(q->udata, it[i].id))
-            continue;
-        double d = geo_inverse(q->lon, q->lat, it[i].lon, it[i].lat, NULL);
-        if (d > q->max_m)
-            continue;
-        if (q->has_after && (d < q->after_m || (d == q->after_m && it[i].id <= q->after_id)))
-            continue;
-        out[m++] = (struct ref){d, it[i].id};
-    }
-    qsort(out, m, sizeof *out, ref_cmp);
-    return m;
 }
 
 static void random_query(enum shape sh, const struct rtree_item *it, size_t n,
@@ -158,29 +125,29 @@ static int check_against_oracle(enum shape sh, size_t n, int queries)
     T_CHECK(rtree_scratch_new(&s) == GEOD_OK);
     T_CHECK(rtree_check(t));
     T_CHECK(rtree_count(t) == n);
-    struct ref *ref = malloc(n * sizeof *ref);
+    struct brute_ref *ref = malloc(n * sizeof *ref);
     struct rtree_hit *hit = malloc(100 * sizeof *hit);
     int bad = 0, nonempty = 0;
     for (int qi = 0; qi < queries; qi++) {
         struct rtree_query q;
         random_query(sh, it, n, &q);
-        size_t m = brute(it, n, &q, ref), got = 0;
+        size_t m = brute_nearest(it, n, &q, BRUTE_GEO_INVERSE, ref), got = 0;
         size_t want = m < q.k ? m : q.k;
         T_CHECK(rtree_nearest(t, &q, s, hit, &got) == GEOD_OK);
         nonempty += got > 0;
         bool same = got == want;
         size_t i = 0;
         for (; same && i < got; i++)
-            same = hit[i].id == ref[i].id &&
-                   fabs(hit[i].distance_m - ref[i].d) <= RTREE_DISTANCE_TOL;
+            same =
+                hit[i].id == ref[i].id && fabs(hit[i].distance_m - ref[i].d) <= RTREE_DISTANCE_TOL;
         if (!same && bad++ < 3)
             T_CHECKF(0,
                      "%s query %d (%.7f,%.7f k=%u max=%g mask=%llx): got %zu hits, want %zu; "
                      "hit %zu: id %u at %.9f, want id %u at %.9f",
-                     shape_name[sh], qi, q.lon, q.lat, q.k, q.max_m,
-                     (unsigned long long)q.cat_mask, got, want, i - 1,
-                     got && i ? hit[i - 1].id : 0, got && i ? hit[i - 1].distance_m : 0,
-                     want && i ? ref[i - 1].id : 0, want && i ? ref[i - 1].d : 0);
+                     shape_name[sh], qi, q.lon, q.lat, q.k, q.max_m, (unsigned long long)q.cat_mask,
+                     got, want, i - 1, got && i ? hit[i - 1].id : 0,
+                     got && i ? hit[i - 1].distance_m : 0, want && i ? ref[i - 1].id : 0,
+                     want && i ? ref[i - 1].d : 0);
     }
     T_CHECKF(bad == 0, "%s: %d of %d queries differ from brute force", shape_name[sh], bad,
              queries);
@@ -233,7 +200,7 @@ static void test_paging(void)
     struct rtree_scratch *s;
     T_CHECK(rtree_build(it, n, &t) == GEOD_OK);
     T_CHECK(rtree_scratch_new(&s) == GEOD_OK);
-    struct ref *ref = malloc(n * sizeof *ref);
+    struct brute_ref *ref = malloc(n * sizeof *ref);
     struct rtree_hit hit[37];
     for (int qi = 0; qi < 40; qi++) {
         struct rtree_query q;
@@ -241,7 +208,7 @@ static void test_paging(void)
         q.k = 37;
         q.max_m = 3000 + urand() * 20000;
         q.accept = NULL;
-        size_t m = brute(it, n, &q, ref), seen = 0, got;
+        size_t m = brute_nearest(it, n, &q, BRUTE_GEO_INVERSE, ref), seen = 0, got;
         for (;;) {
             T_CHECK(rtree_nearest(t, &q, s, hit, &got) == GEOD_OK);
             for (size_t i = 0; i < got; i++, seen++)

@@ -1,14 +1,14 @@
 /* test_snapshot.c - index/snapshot.c against what the test handed the builder: validation of
  * categories and facilities, lookups by sparse ids with every field and string preserved, the
  * category table and counts, the empty snapshot, and the R-tree inside against brute force by
- * PROJ's geod_inverse. */
+ * PROJ's geod_inverse (tests/lib/brute.h). Random data from tests/lib/gen.h. */
 #include "index/geodesic.h"
 #include "index/geohash.h"
 #include "index/rtree.h"
 #include "index/snapshot.h"
+#include "tests/lib/brute.h"
+#include "tests/lib/gen.h"
 #include "tests/t.h"
-
-#include <geodesic.h> /* PROJ's, for the oracle */
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,49 +20,14 @@
 #define DIST_TOL(d) geo_fast_err(d)
 #endif
 
-static uint64_t rng_state = 42;
-
-static uint64_t rnd(void) /* splitmix64 */
-{
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static double urand(void)
-{
-    return (double)(rnd() >> 11) / 9007199254740992.0;
-}
-
-static size_t below(size_t n)
-{
-    return (size_t)(rnd() % n);
-}
-
-static bool same_bits(double a, double b)
-{
-    return memcmp(&a, &b, sizeof a) == 0;
-}
-
-static bool str_same(const char *a, const char *b)
-{
-    return a == b || (a && b && strcmp(a, b) == 0);
-}
-
-static const char *const cat_id[9] = {
-    "community_center", "street_office",   "relief_station",     "shelter",          "hospital",
-    "elderly_care",     "elderly_daycare", "welfare_enterprise", "marriage_registry"};
-static const char *const cat_zh[9] = {"社区服务中心", "街道办事处", "救助管理站",
-                                      "应急避难场所", "医院",       "养老机构",
-                                      "日间照料中心", "福利企业",   "婚姻登记处"};
+static struct gen_rng rng = {42};
 
 static struct snapshot_builder *builder_with_categories(void)
 {
     struct snapshot_builder *b = NULL;
     T_CHECK(snapshot_builder_new(&b) == GEOD_OK);
     for (int c = 0; b && c < 9; c++)
-        T_CHECK(snapshot_builder_category(b, cat_id[c], cat_zh[c]) == GEOD_OK);
+        T_CHECK(snapshot_builder_category(b, gen_cat_id[c], gen_cat_zh[c]) == GEOD_OK);
     return b;
 }
 
@@ -156,8 +121,8 @@ static void test_builder_validation(void)
     T_CHECK(s->n == 5 && s->ncat == 10 && s->generation == 7);
     for (uint32_t id = 1; id <= 5; id++) {
         const struct facility *f = snapshot_get(s, id);
-        T_CHECKF(f && same_bits(f->lon, ok[id - 1].lon) && same_bits(f->lat, ok[id - 1].lat) &&
-                     strcmp(f->name, ok[id - 1].name) == 0,
+        T_CHECKF(f && gen_same_bits(f->lon, ok[id - 1].lon) &&
+                     gen_same_bits(f->lat, ok[id - 1].lat) && strcmp(f->name, ok[id - 1].name) == 0,
                  "facility %u", id);
     }
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
@@ -178,7 +143,7 @@ static void test_builder_validation(void)
         T_CHECK(snapshot_builder_add(b, &f) == GEOD_OK);
         for (uint32_t i = 0; i < (gap == 0 ? 0u : gap == 1 ? 1u : 3000u); i++) {
             struct facility_in g = good(1000000 - i);
-            g.lon = 114 + urand();
+            g.lon = 114 + gen_unit(&rng);
             T_CHECK(snapshot_builder_add(b, &g) == GEOD_OK);
         }
         f.lon = 114.5; /* a different record with the same id */
@@ -236,30 +201,15 @@ static void test_builder_validation(void)
 
 /* ---- lookups ---- */
 
-static const char *const frags[] = {"a",  "Z",  " ",    "'",    "\"",          "\\",
-                                    "武", "汉", "社区", "医院", "服务中心",    "😀",
-                                    "𠀀", "é",  "\n",   "null", "（示例数据）"};
-
+/* 1..8 plain fragments; optional fields NULL 30% and "" 5% of the time */
 static char *rand_text(void)
 {
-    char buf[256];
-    size_t n = 0, k = 1 + below(8);
-    buf[0] = '\0';
-    for (size_t i = 0; i < k; i++) {
-        const char *f = frags[below(sizeof frags / sizeof frags[0])];
-        size_t l = strlen(f);
-        if (n + l + 1 > sizeof buf)
-            break;
-        memcpy(buf + n, f, l + 1);
-        n += l;
-    }
-    return strdup(buf);
+    return gen_text(&rng, &gen_frags_names, 1, 8);
 }
 
 static char *rand_opt(void)
 {
-    double u = urand();
-    return u < 0.3 ? NULL : u < 0.35 ? strdup("") : rand_text();
+    return gen_opt(&rng, &gen_frags_names, 0.3, 0.35, 1, 8);
 }
 
 struct want {
@@ -299,16 +249,16 @@ static void test_lookups(void)
             id = MAX_SPARSE;
         else
             do
-                id = 1 + (uint32_t)below(MAX_SPARSE);
+                id = 1 + (uint32_t)gen_below(&rng, MAX_SPARSE);
             while (used[id]);
         used[id] = 1;
         struct want *x = &w[i];
         x->id = id;
-        x->version = (uint32_t)rnd();
-        x->cat = (int)below(9);
+        x->version = (uint32_t)gen_u64(&rng);
+        x->cat = (int)gen_below(&rng, 9);
         count[x->cat]++;
-        x->lon = 113.7 + urand() * 1.4;
-        x->lat = 29.97 + urand() * 1.4;
+        x->lon = 113.7 + gen_unit(&rng) * 1.4;
+        x->lat = 29.97 + gen_unit(&rng) * 1.4;
         x->s[0] = rand_text();
         for (int k = 1; k < 5; k++)
             x->s[k] = rand_opt();
@@ -318,7 +268,7 @@ static void test_lookups(void)
         for (int k = 0; k < 6; k++)
             tmp[k] = x->s[k] ? strdup(x->s[k]) : NULL;
         char cat[32];
-        snprintf(cat, sizeof cat, "%s", cat_id[x->cat]);
+        snprintf(cat, sizeof cat, "%s", gen_cat_id[x->cat]);
         struct facility_in f = {
             .id = id,
             .version = x->version,
@@ -346,11 +296,11 @@ static void test_lookups(void)
         goto out;
     T_CHECK(s->n == n && s->generation == 123456789012ull && s->ncat == 9);
     for (size_t c = 0; c < 9 && c < s->ncat; c++) {
-        T_CHECK(strcmp(s->cats[c].id, cat_id[c]) == 0 &&
-                strcmp(s->cats[c].name_zh, cat_zh[c]) == 0);
-        T_CHECKF(s->cats[c].count == count[c], "%s: %zu, want %zu", cat_id[c], s->cats[c].count,
+        T_CHECK(strcmp(s->cats[c].id, gen_cat_id[c]) == 0 &&
+                strcmp(s->cats[c].name_zh, gen_cat_zh[c]) == 0);
+        T_CHECKF(s->cats[c].count == count[c], "%s: %zu, want %zu", gen_cat_id[c], s->cats[c].count,
                  count[c]);
-        T_CHECK(snapshot_category(s, cat_id[c], strlen(cat_id[c])) == (int)c);
+        T_CHECK(snapshot_category(s, gen_cat_id[c], strlen(gen_cat_id[c])) == (int)c);
     }
     /* snapshot_category takes a length: prefixes and extensions are other ids */
     T_CHECK(snapshot_category(s, "hospitals", 8) == 4);
@@ -371,11 +321,11 @@ static void test_lookups(void)
         char gh[13];
         geohash_encode(x->lon, x->lat, 12, gh);
         bool ok = f && f->id == x->id && f->version == x->version && f->cat == x->cat &&
-                  same_bits(f->lon, x->lon) && same_bits(f->lat, x->lat) &&
-                  strcmp(f->geohash, gh) == 0 && str_same(f->name, x->s[0]) &&
-                  str_same(f->address, x->s[1]) && str_same(f->phone, x->s[2]) &&
-                  str_same(f->hours, x->s[3]) && str_same(f->division_code, x->s[4]) &&
-                  str_same(f->source, x->s[5]);
+                  gen_same_bits(f->lon, x->lon) && gen_same_bits(f->lat, x->lat) &&
+                  strcmp(f->geohash, gh) == 0 && gen_same_str(f->name, x->s[0]) &&
+                  gen_same_str(f->address, x->s[1]) && gen_same_str(f->phone, x->s[2]) &&
+                  gen_same_str(f->hours, x->s[3]) && gen_same_str(f->division_code, x->s[4]) &&
+                  gen_same_str(f->source, x->s[5]);
         if (!ok && bad++ < 5)
             T_CHECKF(0, "id %u: %s", x->id, f ? "fields differ" : "missing");
     }
@@ -437,29 +387,20 @@ static void test_empty(void)
 
 /* ---- the tree against brute force ---- */
 
-struct ref {
-    double d;
-    uint32_t id;
-};
-
-static int ref_cmp(const void *a, const void *b)
-{
-    const struct ref *x = a, *y = b;
-    if (x->d != y->d)
-        return x->d < y->d ? -1 : 1;
-    return x->id < y->id ? -1 : x->id > y->id;
-}
-
 /* Ids spread up to 2^32 - 1 (as an import could make them): lookups by binary search, without a
  * table of 2^32 slots. */
 static void test_sparse_ids(void)
 {
-    static const uint32_t ids[] = {1, 7, 1000003, 2147483647u, 4000000000u, 4294967294u,
-                                   UINT32_MAX};
+    static const uint32_t ids[] = {1,           7,           1000003,   2147483647u,
+                                   4000000000u, 4294967294u, UINT32_MAX};
     struct snapshot_builder *b = builder_with_categories();
     for (size_t i = 0; b && i < sizeof ids / sizeof ids[0]; i++) {
-        struct facility_in f = {.id = ids[i], .version = (uint32_t)i, .category = "shelter",
-                                .lon = 114 + (double)i * 0.01, .lat = 30.5, .name = "x",
+        struct facility_in f = {.id = ids[i],
+                                .version = (uint32_t)i,
+                                .category = "shelter",
+                                .lon = 114 + (double)i * 0.01,
+                                .lat = 30.5,
+                                .name = "x",
                                 .source = "t"};
         T_CHECK(snapshot_builder_add(b, &f) == GEOD_OK);
     }
@@ -483,8 +424,8 @@ static void test_tree_vs_brute(void)
 {
     size_t n = 4000;
     struct snapshot_builder *b = builder_with_categories();
-    struct want *w = calloc(n, sizeof *w);
-    struct ref *ref = malloc(n * sizeof *ref);
+    struct rtree_item *w = calloc(n, sizeof *w); /* what the builder got, for the reference */
+    struct brute_ref *ref = malloc(n * sizeof *ref);
     if (!b || !w || !ref) {
         T_CHECK(0);
         snapshot_builder_free(b);
@@ -493,22 +434,23 @@ static void test_tree_vs_brute(void)
         return;
     }
     for (size_t i = 0; i < n; i++) {
-        struct want *x = &w[i];
-        x->id = (uint32_t)(i * 7 + 1 + below(7));    /* sparse, ascending, unique */
-        x->cat = urand() < 0.05 ? 8 : (int)below(8); /* marriage_registry is rare */
-        if (i && urand() < 0.05) {                   /* shared positions: ties broken by id */
+        struct rtree_item *x = &w[i];
+        x->id = (uint32_t)(i * 7 + 1 + gen_below(&rng, 7)); /* sparse, ascending, unique */
+        x->cat =
+            gen_unit(&rng) < 0.05 ? 8 : (uint8_t)gen_below(&rng, 8); /* marriage_registry is rare */
+        if (i && gen_unit(&rng) < 0.05) { /* shared positions: ties broken by id */
             x->lon = w[i - 1].lon;
             x->lat = w[i - 1].lat;
-        } else if (urand() < 0.6) { /* dense in the centre */
-            x->lon = 114.25 + urand() * 0.1;
-            x->lat = 30.55 + urand() * 0.08;
+        } else if (gen_unit(&rng) < 0.6) { /* dense in the centre */
+            x->lon = 114.25 + gen_unit(&rng) * 0.1;
+            x->lat = 30.55 + gen_unit(&rng) * 0.08;
         } else {
-            x->lon = 113.7 + urand() * 1.4;
-            x->lat = 29.97 + urand() * 1.4;
+            x->lon = 113.7 + gen_unit(&rng) * 1.4;
+            x->lat = 29.97 + gen_unit(&rng) * 1.4;
         }
         struct facility_in f = {.id = x->id,
                                 .version = 1,
-                                .category = cat_id[x->cat],
+                                .category = gen_cat_id[x->cat],
                                 .lon = x->lon,
                                 .lat = x->lat,
                                 .name = "n",
@@ -519,34 +461,25 @@ static void test_tree_vs_brute(void)
     T_CHECK(snapshot_builder_finish(b, 1, &s) == GEOD_OK);
     struct rtree_scratch *sc = NULL;
     T_CHECK(rtree_scratch_new(&sc) == GEOD_OK);
-    struct geod_geodesic g;
-    geod_init(&g, 6378137.0, 1 / 298.257223563);
     struct rtree_hit hit[64];
     int queries = 400, bad = 0, nonempty = 0;
     for (int qi = 0; s && sc && qi < queries; qi++) {
         struct rtree_query q = {.max_m = INFINITY, .cat_mask = ~0ull};
-        const struct want *a = &w[below(n)];
-        double r = urand();
+        const struct rtree_item *a = &w[gen_below(&rng, n)];
+        double r = gen_unit(&rng);
         q.lon = r < 0.2   ? a->lon
-                : r < 0.7 ? a->lon + (urand() - 0.5) * 0.01
-                          : 113.6 + urand() * 1.6;
-        q.lat = r < 0.2 ? a->lat : r < 0.7 ? a->lat + (urand() - 0.5) * 0.01 : 29.9 + urand() * 1.6;
+                : r < 0.7 ? a->lon + (gen_unit(&rng) - 0.5) * 0.01
+                          : 113.6 + gen_unit(&rng) * 1.6;
+        q.lat = r < 0.2   ? a->lat
+                : r < 0.7 ? a->lat + (gen_unit(&rng) - 0.5) * 0.01
+                          : 29.9 + gen_unit(&rng) * 1.6;
         static const uint32_t ks[] = {1, 2, 5, 10, 64};
-        q.k = ks[below(5)];
-        double m = urand();
-        q.cat_mask = m < 0.4 ? ~0ull : m < 0.7 ? 1ull << below(9) : rnd() & 0x1ff;
-        if (urand() < 0.3)
-            q.max_m = 100 + urand() * 5000;
-        size_t m_ref = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (!((q.cat_mask >> w[i].cat) & 1))
-                continue;
-            double d, az1, az2;
-            geod_inverse(&g, q.lat, q.lon, w[i].lat, w[i].lon, &d, &az1, &az2);
-            if (d <= q.max_m)
-                ref[m_ref++] = (struct ref){d, w[i].id};
-        }
-        qsort(ref, m_ref, sizeof *ref, ref_cmp);
+        q.k = ks[gen_below(&rng, 5)];
+        double m = gen_unit(&rng);
+        q.cat_mask = m < 0.4 ? ~0ull : m < 0.7 ? 1ull << gen_below(&rng, 9) : gen_u64(&rng) & 0x1ff;
+        if (gen_unit(&rng) < 0.3)
+            q.max_m = 100 + gen_unit(&rng) * 5000;
+        size_t m_ref = brute_nearest(w, n, &q, BRUTE_PROJ, ref);
         size_t want = m_ref < q.k ? m_ref : q.k, got = 0;
         T_CHECK(rtree_nearest(s->tree, &q, sc, hit, &got) == GEOD_OK);
         nonempty += got > 0;
@@ -558,7 +491,7 @@ static void test_tree_vs_brute(void)
             const struct facility *f = snapshot_get(s, hit[i].id);
             same = hit[i].id == ref[i].id &&
                    fabs(hit[i].distance_m - ref[i].d) <= DIST_TOL(ref[i].d) && f &&
-                   same_bits(f->lon, lon) && same_bits(f->lat, lat);
+                   gen_same_bits(f->lon, lon) && gen_same_bits(f->lat, lat);
         }
         if (!same && bad++ < 3) {
             size_t j = i ? i - 1 : 0; /* the first hit that differs */

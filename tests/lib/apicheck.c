@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 __attribute__((format(printf, 2, 3))) static void say(char *why, const char *fmt, ...)
 {
@@ -117,6 +118,16 @@ void ac_answer_free(struct ac_answer *a)
     json_decref(a->json);
     a->json = NULL;
     a->status = 0;
+}
+
+bool ac_healthz_ok(struct http_client *c)
+{
+    struct ac_answer a;
+    char why[AC_WHY] = "";
+    bool ok = ac_get(c, "/healthz", NULL, &a, why) && a.status == 200 &&
+              json_is_string(json_object_get(a.json, "status"));
+    ac_answer_free(&a);
+    return ok;
 }
 
 bool ac_get(struct http_client *c, const char *target, const char *headers, struct ac_answer *a,
@@ -417,4 +428,59 @@ int ac_check_results(const json_t *results, const struct oracle *o, const struct
         problems += p;
     }
     return problems;
+}
+
+/* ---- q and open_now ---- */
+
+void ac_wuhan_now(int *weekday, int *minute)
+{
+    time_t t = time(NULL) + 8 * 3600;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    *weekday = (tm.tm_wday + 6) % 7;
+    *minute = tm.tm_hour * 60 + tm.tm_min;
+}
+
+/* Every 24/7 facility that passes the other filters, up to the last result (all of them when fewer
+ * than k came back) is in the answer. */
+static bool always_open_included(const json_t *res, const struct oracle *o,
+                                 const struct oracle_hit *ranked, const struct oracle_filter *fl)
+{
+    size_t k = fl->k;
+    size_t n = json_array_size(res);
+    double last =
+        n ? json_number_value(json_object_get(json_array_get(res, n - 1), "distance_m")) : INFINITY;
+    if (n < k)
+        last = INFINITY;
+    for (size_t i = 0, j = 0; i < o->n && ranked[i].d < last - 0.01; i++) {
+        const struct oracle_fac *f = ranked[i].f;
+        if (!f->hours || strcmp(f->hours, "24/7") || !(fl->mask >> f->cat & 1) ||
+            (fl->q && !strstr(f->name, fl->q)))
+            continue;
+        for (j = 0; j < n; j++)
+            if (json_integer_value(json_object_get(json_array_get(res, j), "id")) ==
+                ranked[i].f->id)
+                break;
+        if (j == n)
+            return false;
+    }
+    return true;
+}
+
+bool ac_filters_hold(const json_t *res, const struct oracle *o, const struct oracle_hit *ranked,
+                     const struct oracle_filter *fl, char why[AC_WHY])
+{
+    for (size_t j = 0; j < json_array_size(res); j++) {
+        const json_t *r = json_array_get(res, j);
+        if ((fl->q && !strstr(ac_str(json_object_get(r, "name")), fl->q)) ||
+            (fl->open_now && !json_is_string(json_object_get(r, "hours")))) {
+            snprintf(why, AC_WHY, "result %zu breaks the filter", j);
+            return false;
+        }
+    }
+    if (fl->open_now && !always_open_included(res, o, ranked, fl)) {
+        snprintf(why, AC_WHY, "a 24/7 facility is missing");
+        return false;
+    }
+    return true;
 }

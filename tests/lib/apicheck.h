@@ -1,7 +1,8 @@
-/* apicheck.h - shared pieces of the API tests (tests/test_api.c): a seeded random source, random
- * query positions over Wuhan and beyond, answers fetched and parsed, and the checks of error
- * bodies and facility objects against the oracle. Nothing here uses tests/t.h (whose counters
- * are per file): checks return what they found, the first problem described in `why`. */
+/* apicheck.h - shared pieces of the API tests (tests/test_api.c, tests/test_api_robust.c): a
+ * seeded random source, random query positions over Wuhan and beyond, answers fetched and parsed,
+ * and the checks of error bodies, facility objects and filters against the oracle. Nothing here
+ * uses tests/t.h (whose counters are per file): checks return what they found, the first problem
+ * described in `why`. */
 #ifndef GEOD_TEST_APICHECK_H
 #define GEOD_TEST_APICHECK_H
 
@@ -59,6 +60,9 @@ bool ac_get(struct http_client *c, const char *target, const char *headers, stru
             char why[AC_WHY]);
 void ac_answer_free(struct ac_answer *a);
 
+/* Does GET /healthz on c answer 200 with a "status" string? */
+bool ac_healthz_ok(struct http_client *c);
+
 /* Is the answer `status` with a JSON content type and exactly
  * {"error":{"code","message","param"}}, with that code and param (NULL: JSON null) and a
  * non-empty message? */
@@ -101,5 +105,18 @@ int ac_check_facility(const json_t *obj, const struct oracle *o, const struct or
  * object as ac_check_facility. Returns the number of problems, the first described in why. */
 int ac_check_results(const json_t *results, const struct oracle *o, const struct oracle_hit *expect,
                      size_t n, enum crs_id out, char why[AC_WHY]);
+
+/* ---- q and open_now ---- */
+
+/* Weekday (0 = Monday) and minute of the day in Wuhan (UTC+8, no daylight saving) now. */
+void ac_wuhan_now(int *weekday, int *minute);
+
+/* What must hold of a results array beyond the oracle's list for a query with q and/or open_now
+ * (fl): every name contains q, every result has hours, and with open_now every 24/7 facility
+ * that passes the other filters, up to the last result's distance (all of them when fewer than
+ * k came back), is there; a check that needs no opening-hours evaluator. ranked is the oracle's
+ * ranking from the query position (oracle_rank). False with why set if not. */
+bool ac_filters_hold(const json_t *res, const struct oracle *o, const struct oracle_hit *ranked,
+                     const struct oracle_filter *fl, char why[AC_WHY]);
 
 #endif

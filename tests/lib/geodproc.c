@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now_s(void)
+double geodproc_now(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
@@ -63,7 +63,7 @@ static void exec_child(pid_t parent, const char *const *argv, int in, int out, i
     _exit(127);
 }
 
-/* Waits for pid until the deadline (now_s() based); true with *wstatus if it exited. */
+/* Waits for pid until the deadline (geodproc_now() based); true with *wstatus if it exited. */
 static bool wait_until(pid_t pid, double deadline, int *wstatus)
 {
     for (;;) {
@@ -72,7 +72,7 @@ static bool wait_until(pid_t pid, double deadline, int *wstatus)
             return true;
         if (r < 0 && errno != EINTR)
             return false;
-        if (now_s() >= deadline)
+        if (geodproc_now() >= deadline)
             return false;
         nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, NULL);
     }
@@ -148,7 +148,7 @@ static bool read_serving_line(struct geodproc *g, double deadline, char *err, si
             say(err, errlen, "geod wrote a stdout line longer than %zu bytes", sizeof line);
             return false;
         }
-        double left = deadline - now_s();
+        double left = deadline - geodproc_now();
         struct pollfd p = {.fd = g->out_fd, .events = POLLIN};
         int r = left > 0 ? poll(&p, 1, (int)(left * 1000) + 1) : 0;
         if (r < 0 && errno == EINTR)
@@ -214,11 +214,11 @@ bool geodproc_start(struct geodproc *g, const char *seed_db, int timeout_ms, cha
     }
     g->pid = pid;
     char why[256];
-    if (read_serving_line(g, now_s() + timeout_ms / 1000.0, why, sizeof why))
+    if (read_serving_line(g, geodproc_now() + timeout_ms / 1000.0, why, sizeof why))
         return true;
     int st = 0;
     char stb[32], tail[640];
-    bool exited = wait_until(pid, now_s() + 0.5, &st);
+    bool exited = wait_until(pid, geodproc_now() + 0.5, &st);
     if (!exited) {
         kill(pid, SIGKILL);
         waitpid(pid, &st, 0);
@@ -234,7 +234,7 @@ bool geodproc_start(struct geodproc *g, const char *seed_db, int timeout_ms, cha
 
 void geodproc_signal(struct geodproc *g, int sig)
 {
-    g->signalled = now_s();
+    g->signalled = geodproc_now();
     if (g->pid)
         kill(g->pid, sig);
 }
@@ -246,13 +246,13 @@ bool geodproc_wait(struct geodproc *g, int timeout_ms, int *wstatus, double *sec
         *seconds = 0;
     if (!g->pid)
         return false;
-    bool ok = wait_until(g->pid, now_s() + timeout_ms / 1000.0, wstatus);
+    bool ok = wait_until(g->pid, geodproc_now() + timeout_ms / 1000.0, wstatus);
     if (!ok) {
         kill(g->pid, SIGKILL);
         waitpid(g->pid, wstatus, 0);
     }
     if (seconds)
-        *seconds = now_s() - g->signalled;
+        *seconds = geodproc_now() - g->signalled;
     g->pid = 0;
     if (g->out_fd >= 0)
         close(g->out_fd);
@@ -372,7 +372,7 @@ bool geodproc_run(const char *const *args, int timeout_ms, int *wstatus, char **
         close(po[1]);
         return false;
     }
-    double t0 = now_s(), deadline = t0 + timeout_ms / 1000.0;
+    double t0 = geodproc_now(), deadline = t0 + timeout_ms / 1000.0;
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0)
@@ -387,7 +387,7 @@ bool geodproc_run(const char *const *args, int timeout_ms, int *wstatus, char **
     bool killed = false;
     while (pid > 0 && (fds[0] >= 0 || fds[1] >= 0)) {
         struct pollfd p[2] = {{.fd = fds[0], .events = POLLIN}, {.fd = fds[1], .events = POLLIN}};
-        double left = deadline - now_s();
+        double left = deadline - geodproc_now();
         int r = left > 0 ? poll(p, 2, (int)(left * 1000) + 1) : 0;
         if (r < 0 && errno == EINTR)
             continue;
@@ -422,7 +422,7 @@ bool geodproc_run(const char *const *args, int timeout_ms, int *wstatus, char **
     if (pid > 0 && killed)
         waitpid(pid, wstatus, 0);
     if (seconds)
-        *seconds = now_s() - t0;
+        *seconds = geodproc_now() - t0;
     char **dst[2] = {out, err};
     for (int i = 0; i < 2; i++) {
         if (dst[i])
