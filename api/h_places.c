@@ -36,6 +36,12 @@ static struct region_index *region_for(struct api_req *r)
     return th->region;
 }
 
+void api_prepare_thread(struct api_thread *th, const struct snapshot *snap)
+{
+    struct api_req r = {.th = th, .snap = snap};
+    region_for(&r); /* a failure now is retried, and answered, by the first request */
+}
+
 /* The divisions containing the point, by level (-1 where none does); false on failure. */
 bool api_locate(struct api_req *r, double lon, double lat, int32_t chain[DIV_LEVELS])
 {

@@ -73,6 +73,9 @@ void api_h_reverse(struct api_req *r);
 void api_h_search(struct api_req *r);
 void api_h_shake(struct api_req *r);
 
+/* Builds what a thread's place queries need (its region index) before it serves. */
+void api_prepare_thread(struct api_thread *th, const struct snapshot *snap);
+
 /* Shared by the place handlers (api/h_places.c): the divisions containing a point, by level (-1
  * where none), and the chain city → community written from them. */
 bool api_locate(struct api_req *r, double lon, double lat, int32_t chain[DIV_LEVELS]);

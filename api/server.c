@@ -170,6 +170,7 @@ static void *loop_main(void *arg)
     struct api_thread *th = arg;
     struct api_server *s = th->server;
     h2o_evloop_t *loop = th->ctx.loop;
+    api_prepare_thread(th, atomic_load(&s->current));
     while (!atomic_load(&s->stop)) {
         atomic_store(&th->seen_epoch, atomic_load(&s->epoch));
         h2o_evloop_run(loop, LOOP_WAKE_MS);
