@@ -62,6 +62,11 @@ static enum geod_err query_int(struct store *s, const char *sql, int64_t *out)
     return rc == SQLITE_ROW ? GEOD_OK : GEOD_ESTORE;
 }
 
+enum geod_err store_data_version(struct store *s, int64_t *out)
+{
+    return query_int(s, "PRAGMA data_version", out);
+}
+
 int store_schema_version(struct store *s)
 {
     int64_t v = -1;
@@ -182,8 +187,8 @@ static enum geod_err prepare(struct store *s)
                            NULL) != SQLITE_OK ||
         sqlite3_prepare_v3(s->db, ins_facility, -1, SQLITE_PREPARE_PERSISTENT, &s->ins_facility,
                            NULL) != SQLITE_OK ||
-        sqlite3_prepare_v3(s->db, ins_audit, -1, SQLITE_PREPARE_PERSISTENT, &s->ins_audit,
-                           NULL) != SQLITE_OK)
+        sqlite3_prepare_v3(s->db, ins_audit, -1, SQLITE_PREPARE_PERSISTENT, &s->ins_audit, NULL) !=
+            SQLITE_OK)
         return GEOD_ESTORE;
     return GEOD_OK;
 }
@@ -403,8 +408,8 @@ enum geod_err store_load(struct store *s, struct snapshot_builder *b, uint64_t *
     /* one read transaction, so categories, facilities and the counter agree */
     if (exec(s, "BEGIN"))
         return GEOD_ESTORE;
-    if (sqlite3_prepare_v2(s->db, "SELECT id, name_zh FROM category ORDER BY idx", -1, &st,
-                           NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(s->db, "SELECT id, name_zh FROM category ORDER BY idx", -1, &st, NULL) !=
+        SQLITE_OK)
         goto done;
     int r;
     while ((r = sqlite3_step(st)) == SQLITE_ROW)

@@ -25,6 +25,10 @@ void store_close(struct store *s);
 /* The last error reported by SQLite on this handle. */
 const char *store_errmsg(const struct store *s);
 
+/* A number that changes whenever another connection (another process: an import, say) has
+ * committed to the store since this handle last asked (SQLite's PRAGMA data_version). */
+enum geod_err store_data_version(struct store *s, int64_t *out);
+
 /* The schema version the store is at (the number of migrations applied). */
 int store_schema_version(struct store *s);
 

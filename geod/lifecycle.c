@@ -1,0 +1,126 @@
+/* lifecycle.c - a store from nothing (the built-in data, renamed into place when complete), the
+ * pinyin tables, and a snapshot from an open store. */
+#include "geod/lifecycle.h"
+#include "data/pinyin_data.h"
+#include "importers/builtin.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+double geod_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static void remove_db_files(const char *path)
+{
+    char p[PATH_MAX + 8];
+    unlink(path);
+    snprintf(p, sizeof p, "%s-wal", path);
+    unlink(p);
+    snprintf(p, sizeof p, "%s-shm", path);
+    unlink(p);
+}
+
+/* Builds a new store beside the final path and renames it into place, so that a store that
+ * exists is always complete, even if geod is killed while creating it. */
+int geod_create_store(const char *path)
+{
+    char tmp[PATH_MAX], err[512] = "";
+    if (snprintf(tmp, sizeof tmp, "%s.creating", path) >= (int)sizeof tmp) {
+        fprintf(stderr, "geod: store path too long: %s\n", path);
+        return 1;
+    }
+    remove_db_files(tmp);
+    double t0 = geod_now();
+    struct store *s;
+    struct builtin_stats st;
+    if (store_open(tmp, true, &s, err, sizeof err)) {
+        fprintf(stderr, "geod: cannot create the store: %s\n", err);
+        return 1;
+    }
+    if (builtin_load(s, &st, err, sizeof err)) {
+        fprintf(stderr, "geod: cannot load the built-in data: %s\n", err);
+        store_close(s);
+        remove_db_files(tmp);
+        return 1;
+    }
+    store_close(s); /* checkpoints the WAL into the file */
+    int fd = open(tmp, O_RDONLY);
+    if (fd < 0 || fsync(fd) != 0 || rename(tmp, path) != 0) {
+        fprintf(stderr, "geod: cannot put the new store at %s: %s\n", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        remove_db_files(tmp);
+        return 1;
+    }
+    close(fd);
+    fprintf(stderr,
+            "geod: created %s with the built-in Wuhan data: %zu divisions (%zu with a boundary), "
+            "%zu street offices, %zu community centres, %zu hospitals (%zu suspect records left "
+            "out), %zu synthetic facilities (%.2f s)\n",
+            path, st.divisions, st.boundaries, st.street_offices, st.community_centers,
+            st.hospitals, st.hospitals_suspect, st.synthetic, geod_now() - t0);
+    return 0;
+}
+
+int geod_load_pinyin(struct geod_pinyin *p)
+{
+    struct pinyin_data_blob u = pinyin_data_unihan(), o = pinyin_data_overrides();
+    size_t line = 0;
+    if (pinyin_table_new(u.data, u.len, &p->table) ||
+        pinyin_overrides_new(p->table, o.data, o.len, &p->overrides, &line)) {
+        fprintf(stderr, "geod: the built-in pinyin tables are damaged (line %zu)\n", line);
+        pinyin_table_free(p->table);
+        return 1;
+    }
+    return 0;
+}
+
+void geod_pinyin_free(struct geod_pinyin *p)
+{
+    pinyin_overrides_free(p->overrides);
+    pinyin_table_free(p->table);
+    p->overrides = NULL;
+    p->table = NULL;
+}
+
+int geod_snapshot_from(struct store *s, const char *path, const struct geod_pinyin *py,
+                       struct snapshot **out)
+{
+    double t0 = geod_now();
+    struct snapshot_builder *b;
+    struct divisions_builder *db = NULL;
+    struct divisions *div = NULL;
+    uint64_t gen = 0;
+    enum geod_err rc = snapshot_builder_new(&b);
+    if (!rc && !(rc = divisions_builder_new(&db)) && !(rc = store_load_divisions(s, db))) {
+        rc = divisions_builder_finish(db, &div);
+        db = NULL;
+    }
+    divisions_builder_free(db);
+    if (!rc) {
+        snapshot_builder_divisions(b, div);
+        snapshot_builder_pinyin(b, py->table, py->overrides);
+    }
+    if (!rc && (rc = store_load(s, b, &gen))) {
+        fprintf(stderr, "geod: cannot load %s: %s (%s)\n", path, geod_strerror(rc),
+                store_errmsg(s));
+        snapshot_builder_free(b);
+        return 1;
+    }
+    if (rc || (rc = snapshot_builder_finish(b, gen, out))) {
+        fprintf(stderr, "geod: cannot build the index: %s\n", geod_strerror(rc));
+        return 1;
+    }
+    fprintf(stderr, "geod: loaded %zu facilities and %zu divisions from %s, %.1f MB (%.3f s)\n",
+            (*out)->n, (*out)->div->n, path, (double)snapshot_bytes(*out) / 1e6, geod_now() - t0);
+    return 0;
+}

@@ -1,0 +1,92 @@
+/* reload.c - a thread that asks the store, every RELOAD_PERIOD_MS, whether another connection
+ * has committed (PRAGMA data_version); if so it builds a new snapshot on its own connection and
+ * publishes it. A snapshot that cannot be built is reported and the old one stays served. */
+#include "geod/reload.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+struct geod_reloader {
+    struct store *s;
+    const char *path;
+    int64_t version;
+    const struct geod_pinyin *py;
+    struct api_server *srv;
+    pthread_t tid;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    bool stop;
+};
+
+static void *watch(void *arg)
+{
+    struct geod_reloader *r = arg;
+    pthread_mutex_lock(&r->lock);
+    while (!r->stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += RELOAD_PERIOD_MS * 1000000L;
+        until.tv_sec += until.tv_nsec / 1000000000L;
+        until.tv_nsec %= 1000000000L;
+        pthread_cond_timedwait(&r->wake, &r->lock, &until);
+        if (r->stop)
+            break;
+        pthread_mutex_unlock(&r->lock);
+        int64_t v;
+        if (store_data_version(r->s, &v) == GEOD_OK && v != r->version) {
+            r->version = v;
+            struct snapshot *snap;
+            double t0 = geod_now();
+            if (geod_snapshot_from(r->s, r->path, r->py, &snap) == 0) {
+                api_server_publish(r->srv, snap);
+                fprintf(stderr, "geod: the store changed; now serving generation %llu (%.3f s)\n",
+                        (unsigned long long)snap->generation, geod_now() - t0);
+            }
+        }
+        pthread_mutex_lock(&r->lock);
+    }
+    pthread_mutex_unlock(&r->lock);
+    return NULL;
+}
+
+int geod_reloader_start(struct store *s, const char *path, int64_t version,
+                        const struct geod_pinyin *py, struct api_server *srv,
+                        struct geod_reloader **out)
+{
+    struct geod_reloader *r = calloc(1, sizeof *r);
+    if (!r) {
+        fprintf(stderr, "geod: out of memory\n");
+        return 1;
+    }
+    *r = (struct geod_reloader){.s = s, .path = path, .version = version, .py = py, .srv = srv};
+    pthread_mutex_init(&r->lock, NULL);
+    pthread_cond_init(&r->wake, NULL);
+    if (pthread_create(&r->tid, NULL, watch, r) != 0) {
+        fprintf(stderr, "geod: cannot start the store watcher\n");
+        pthread_mutex_destroy(&r->lock);
+        pthread_cond_destroy(&r->wake);
+        free(r);
+        return 1;
+    }
+    *out = r;
+    return 0;
+}
+
+void geod_reloader_stop(struct geod_reloader *r)
+{
+    if (!r)
+        return;
+    pthread_mutex_lock(&r->lock);
+    r->stop = true;
+    pthread_cond_signal(&r->wake);
+    pthread_mutex_unlock(&r->lock);
+    pthread_join(r->tid, NULL);
+    pthread_mutex_destroy(&r->lock);
+    pthread_cond_destroy(&r->wake);
+    store_close(r->s);
+    free(r);
+}
