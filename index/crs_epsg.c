@@ -87,6 +87,13 @@ static struct entry *lookup(struct crs_epsg_cache *c, int epsg)
     PJ *crs = proj_create(c->ctx, name);
     PJ_TYPE type = crs ? proj_get_type(crs) : PJ_TYPE_UNKNOWN;
     proj_destroy(crs);
+    /* only horizontal positions: a height, an earth-centred (X, Y, Z) or a compound system has
+     * no (east, north) or (lon, lat) to give */
+    if (type != PJ_TYPE_GEOGRAPHIC_2D_CRS && type != PJ_TYPE_GEOGRAPHIC_3D_CRS &&
+        type != PJ_TYPE_PROJECTED_CRS) {
+        proj_destroy(pj);
+        return NULL;
+    }
     if (victim->pj)
         proj_destroy(victim->pj);
     *victim = (struct entry){epsg, pj,

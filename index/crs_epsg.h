@@ -19,7 +19,9 @@ void crs_epsg_cache_free(struct crs_epsg_cache *c);
 /* "EPSG:4547" (case-insensitive, 1 to 6 digits) into 4547; GEOD_ECRS otherwise. */
 enum geod_err crs_epsg_parse(const char *s, size_t len, int *code);
 
-/* GEOD_ECRS for a code PROJ does not know or cannot reach from WGS-84; GEOD_ERANGE when PROJ has
+/* GEOD_ECRS for a code PROJ does not know or cannot reach from WGS-84, or that is not a
+ * horizontal system (geographic or projected: heights, earth-centred and compound systems are
+ * refused); GEOD_ERANGE when PROJ has
  * no answer (infinity, an error) or the answer is not a longitude/latitude. Positions far outside
  * a projection's zone still get PROJ's finite (and distorted) answer. */
 enum geod_err crs_epsg_from_wgs84(struct crs_epsg_cache *c, int epsg, double lon, double lat,

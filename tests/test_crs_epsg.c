@@ -92,6 +92,12 @@ static void test_bad(void)
     T_CHECK(crs_epsg_cache_new(&c) == GEOD_OK);
     double x, y;
     T_CHECK(crs_epsg_from_wgs84(c, 999999, 114, 30, &x, &y) == GEOD_ECRS);
+    /* a height (5773), earth-centred X/Y/Z (4978) and a compound system (9518) have no
+     * horizontal position to give */
+    T_CHECK(crs_epsg_from_wgs84(c, 5773, 114, 30, &x, &y) == GEOD_ECRS);
+    T_CHECK(crs_epsg_from_wgs84(c, 4978, 114, 30, &x, &y) == GEOD_ECRS);
+    T_CHECK(crs_epsg_to_wgs84(c, 4978, -2248544.5, 5050313.7, &x, &y) == GEOD_ECRS);
+    T_CHECK(crs_epsg_from_wgs84(c, 9518, 114, 30, &x, &y) == GEOD_ECRS);
     T_CHECK(crs_epsg_from_wgs84(c, 4547, NAN, 30, &x, &y) == GEOD_EINVAL);
     T_CHECK(crs_epsg_from_wgs84(c, 4547, 114, 95, &x, &y) == GEOD_EINVAL);
     /* PROJ answers far outside a projection's zone with finite numbers; only what has no
