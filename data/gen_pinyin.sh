@@ -1,7 +1,8 @@
 #!/bin/sh
 # gen_pinyin.sh SRC OUT - writes the toneless pinyin table that index/pinyin.c reads (embedded by
-# data/pinyin_data.c) from Unihan_Readings.txt.bz2 (Debian's unicode-data; Unicode License v3,
-# see data/PINYIN.md). Run by make; POSIX sh + bzip2 + any POSIX awk (mawk is enough).
+# data/pinyin_data.c) from Unihan_Readings.txt.bz2 (Debian's unicode-data, Unicode 15.0; the
+# Unicode data files licence, reproduced in data/PINYIN.md: the output is a modified data file).
+# Run by make; POSIX sh + bzip2 + any POSIX awk (mawk is enough).
 #
 # Output, one line per code point that has a Mandarin reading in any of the fields below, in code
 # point order:

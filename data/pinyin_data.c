@@ -3,9 +3,11 @@
  * lists both files as dependencies of this object).
  *
  * build/gen/unihan_pinyin.txt is derived from Unihan_Readings.txt (Unicode 15.0, Debian package
- * unicode-data), © Unicode, Inc., distributed under the Unicode License v3 (Unicode terms of
- * use, https://www.unicode.org/terms_of_use.html): a permissive licence that allows copying and
- * modifying the data provided the copyright and permission notice accompany it (data/PINYIN.md). */
+ * unicode-data), Copyright (c) 1991-2022 Unicode, Inc., distributed under the UNICODE, INC.
+ * LICENSE AGREEMENT - DATA FILES AND SOFTWARE (https://www.unicode.org/copyright.html): a
+ * permissive licence that allows copying and modifying the data provided the copyright and
+ * permission notice accompany it. This software embeds a modified form of that data file (tones
+ * removed, five reading fields merged: data/gen_pinyin.sh); data/PINYIN.md has the notice. */
 #include "data/pinyin_data.h"
 
 #define EMBED(sym, file)                                                                           \

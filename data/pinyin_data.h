@@ -1,5 +1,5 @@
 /* pinyin_data.h - the pinyin tables compiled into the binary: the toneless Unihan readings that
- * data/gen_pinyin.sh generates at build time (Unicode License v3) and the place-name overrides of
+ * data/gen_pinyin.sh generates at build time (Unicode data licence) and the place-name overrides of
  * data/wuhan/pinyin_overrides.csv. See data/PINYIN.md. index/pinyin.h parses them. */
 #ifndef GEOD_PINYIN_DATA_H
 #define GEOD_PINYIN_DATA_H

@@ -42,7 +42,7 @@ static enum geod_err fold_name(const char *s, uint32_t *buf, size_t *n)
     for (size_t i = 0; i < len;) {
         uint32_t c;
         i += utf8_decode(s + i, len - i, &c);
-        if (c < 0x20 || c == 0x7F)
+        if (c < 0x20 || (c >= 0x7F && c <= 0x9F)) /* no control characters, not even tabs */
             return GEOD_EINVAL;
         if (is_space(c) || is_apos(c) || pinyin_is_tone_mark(c))
             continue;
@@ -101,7 +101,7 @@ static uint32_t firsts(const struct names *ix, size_t i)
 struct khash { /* key -> slot, open addressing; v = slot + 1 */
     uint32_t *k, *v;
     size_t cap, n;
-    uint32_t (*cnt)[4]; /* [slot] per segment: counts, then fill cursors */
+    uint32_t (*cnt)[3]; /* [slot] per segment: counts, then fill cursors */
     size_t cnt_cap;
 };
 
@@ -155,57 +155,80 @@ static enum geod_err kh_add(struct khash *h, uint32_t key, uint32_t *slot)
     return GEOD_OK;
 }
 
+/* most keys one position is filed under: CHAR, then INIT, IZ, SYL (at most 26 + 3 + 33 of them)
+ * each alone and with the 26 letters that may follow, or LET and LETN */
+#define MAX_KEYS (1 + 27 * (26 + 3 + PINYIN_MAX_READINGS + 1))
+
+/* the keys of position i of a name (names_impl.h) into keys; how many. Marks the readings used. */
+static size_t pos_keys(struct names *ix, size_t i, bool has_next, uint32_t *keys)
+{
+    uint32_t c = ix->cp[i], next = has_next ? firsts(ix, i + 1) : 0;
+    size_t nk = 0;
+    if (is_letter(c)) {
+        keys[nk++] = KEY_LET(fl(c));
+        for (unsigned b = 0; b < 26; b++)
+            if (next >> b & 1)
+                keys[nk++] = KEY_LETN(fl(c), b);
+        return nk;
+    }
+    keys[nk++] = c;
+    uint16_t ids[PINYIN_MAX_READINGS + 1], fids[PINYIN_MAX_READINGS + 1];
+    size_t n = names_readings(ix, c, ix->pref[i], ids), nf = 0;
+    uint32_t first = 0, iz = 0;
+    for (size_t k = 0; k < n; k++) {
+        const struct syl *y = &ix->syl[ids[k]];
+        first |= 1u << fl((uint8_t)y->s[0]);
+        iz |= y->iz == NO_IZ ? 0 : 1u << y->iz;
+        uint16_t fo = (uint16_t)(y->fid * 2 + (ids[k] != ix->pref[i])); /* KEY_SYL's f, o */
+        size_t f = 0;
+        ix->used[y->fid / 8] |= (uint8_t)(1u << y->fid % 8);
+        while (f < nf && fids[f] != fo) /* lv and lu fold alike */
+            f++;
+        if (f == nf)
+            fids[nf++] = fo;
+    }
+    for (unsigned a = 0; a < 26; a++) {
+        if (!(first >> a & 1))
+            continue;
+        keys[nk++] = KEY_INIT(a);
+        for (unsigned b = 0; b < 26; b++)
+            if (next >> b & 1)
+                keys[nk++] = KEY_INITN(a, b);
+    }
+    for (unsigned x = 0; x < 3; x++) {
+        if (!(iz >> x & 1))
+            continue;
+        keys[nk++] = KEY_IZ(x);
+        for (unsigned b = 0; b < 26; b++)
+            if (next >> b & 1)
+                keys[nk++] = KEY_IZN(x, b);
+    }
+    for (size_t f = 0; f < nf; f++) {
+        keys[nk++] = KEY_SYL(fids[f] / 2, fids[f] % 2);
+        for (unsigned b = 0; b < 26; b++)
+            if (next >> b & 1)
+                keys[nk++] = KEY_SYLN(fids[f] / 2, fids[f] % 2, b);
+    }
+    return nk;
+}
+
 /* Files position p of name idx under its keys: counts them (fill false) or writes them. */
 static enum geod_err file_pos(struct names *ix, struct khash *h, uint32_t idx, size_t p, bool fill)
 {
     const struct nrec *r = &ix->rec[idx];
-    size_t i = r->off + p, base = p ? 2 : 0;
-    uint32_t c = ix->cp[i], keys[2 + 26 + 2 * 26 * 26];
-    uint8_t seg[sizeof keys / sizeof keys[0]];
-    size_t nk = 0;
-    if (!is_letter(c)) {
-        keys[nk] = c;
-        seg[nk++] = (uint8_t)base;
-    }
-    uint32_t f = firsts(ix, i), f2 = p + 1 < r->len ? firsts(ix, i + 1) : 0;
-    uint32_t a2[26] = {0}; /* tier A pairs: a2[a] bit b */
-    if (is_letter(c)) {
-        a2[fl(c)] = f2;
-    } else {
-        uint16_t ids[PINYIN_MAX_READINGS + 1];
-        size_t n = names_readings(ix, c, ix->pref[i], ids);
-        for (size_t k = 0; k < n; k++) {
-            const struct syl *y = &ix->syl[ids[k]];
-            if (y->len >= 2)
-                a2[fl((uint8_t)y->s[0])] |= 1u << fl((uint8_t)y->s[1]);
-            else
-                a2[fl((uint8_t)y->s[0])] |= f2;
-        }
-    }
-    for (unsigned a = 0; a < 26; a++) {
-        if (f >> a & 1) {
-            keys[nk] = KEY_L1(a);
-            seg[nk++] = (uint8_t)base;
-        }
-        for (unsigned b = 0; b < 26; b++) {
-            bool in_a = a2[a] >> b & 1;
-            if (in_a || (!is_letter(c) && (f >> a & 1) && (f2 >> b & 1))) {
-                keys[nk] = KEY_L2(a, b);
-                seg[nk++] = (uint8_t)(base + !in_a);
-            }
-        }
-    }
+    uint32_t keys[MAX_KEYS];
+    size_t nk = pos_keys(ix, r->off + p, p + 1 < r->len, keys), seg = p < 2 ? p : 2;
     for (size_t k = 0; k < nk; k++) {
         uint32_t slot;
         if (fill) {
             slot = h->v[kh_pos(h, keys[k])] - 1;
-            ix->post[h->cnt[slot][seg[k]]++] = idx << 8 | (uint32_t)p;
+            ix->post[h->cnt[slot][seg]++] = idx << 8 | (uint32_t)p;
             continue;
         }
         enum geod_err rc = kh_add(h, keys[k], &slot);
         if (rc)
             return rc;
-        h->cnt[slot][seg[k]]++;
+        h->cnt[slot][seg]++;
     }
     return GEOD_OK;
 }
@@ -239,12 +262,12 @@ static enum geod_err build_postings(struct names *ix)
         size_t total = 0;
         for (size_t i = 0; i < ix->nkey; i++) {
             uint32_t slot = h.v[kh_pos(&h, ix->key[i].key)] - 1;
-            for (int s = 0; s < 4; s++) {
+            for (int s = 0; s < 3; s++) {
                 ix->key[i].seg[s] = (uint32_t)total;
                 total += h.cnt[slot][s];
                 h.cnt[slot][s] = ix->key[i].seg[s]; /* now the fill cursor */
             }
-            ix->key[i].seg[4] = (uint32_t)total;
+            ix->key[i].seg[3] = (uint32_t)total;
         }
         ix->npost = total;
         if (!(ix->post = malloc((total ? total : 1) * sizeof *ix->post)))
@@ -274,6 +297,7 @@ static enum geod_err build_tables(struct names *ix)
         memcpy(y->s, s, len);
         y->len = (uint8_t)len;
         y->ilen = len >= 2 && s[1] == 'h' && (s[0] == 'z' || s[0] == 'c' || s[0] == 's') ? 2 : 1;
+        y->iz = y->ilen == 2 ? (uint8_t)(s[0] == 'z' ? 0 : s[0] == 'c' ? 1 : 2) : NO_IZ;
         for (size_t k = 0; k < len; k++)
             ix->fsyl[i][k] = s[k] == 'v' ? 'u' : s[k];
     }
@@ -281,6 +305,13 @@ static enum geod_err build_tables(struct names *ix)
     for (size_t i = 0; i < ix->nsyl; i++)
         if (ix->nfsyl == 0 || memcmp(ix->fsyl[ix->nfsyl - 1], ix->fsyl[i], 8))
             memmove(ix->fsyl[ix->nfsyl++], ix->fsyl[i], 8);
+    for (size_t i = 0; i < ix->nsyl; i++) { /* each syllable's folded id */
+        char k[8] = {0};
+        for (size_t j = 0; j < ix->syl[i].len; j++)
+            k[j] = ix->syl[i].s[j] == 'v' ? 'u' : ix->syl[i].s[j];
+        const char(*f)[8] = bsearch(k, ix->fsyl, ix->nfsyl, sizeof *ix->fsyl, cmp_fsyl);
+        ix->syl[i].fid = (uint16_t)(f - ix->fsyl);
+    }
     for (unsigned m = 0; m < 64; m++)
         for (unsigned cost = 0; cost < 3; cost++)
             for (unsigned b = 0; b < 2; b++) {
@@ -345,13 +376,8 @@ static enum geod_err build_names(struct names *ix, const struct names_entry *e,
         for (size_t j = 0; j < n; j++)
             if (is_letter(ix->cp[off + j]))
                 ix->ascii |= 1u << (ix->cp[off + j] - 'a');
-        *r = (struct nrec){en->id, (uint32_t)off, (uint8_t)n, 1, (uint8_t)en->group, 0};
+        *r = (struct nrec){en->id, (uint32_t)off, (uint8_t)n, 1, (uint8_t)en->group};
         cores(sf, nsf, ix->cp + off, n, 0, &r->exact);
-        unsigned top = 0;
-        for (unsigned t = 0; t <= MAXSTRIP; t++)
-            if (r->exact >> t & 1)
-                top = t;
-        r->mincore = (uint8_t)(n - top);
         off += n;
     }
     free(sf);

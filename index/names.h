@@ -1,6 +1,8 @@
 /* names.h - a search index over names (divisions, enterprises): Chinese text, full pinyin with or
  * without spaces and tones, initials, and any mix ("江han"), ranked exact > prefix > substring.
- * Built once, never modified, safe for concurrent searches (no shared scratch). No I/O.
+ * Built once, never modified, safe for concurrent searches (no shared scratch; a search uses about
+ * 60 KiB of stack and allocates nothing). No I/O. Layout and search: names_impl.h,
+ * names_search.c; see also data/PINYIN.md.
  *
  * Matching. The query (normalized as below) is split into pieces, one per name character, over a
  * run of consecutive characters of the name. A character is matched by a piece that is:
@@ -22,19 +24,23 @@
  *
  * Ranking: class, then the match rank below (the best over all ways the name matches), then
  * shorter names (in code points), then smaller id. The rank follows from the query's make-up and
- * the pieces used: 0 HANZI (no letters in the query), 1 MIXED (letters and Han characters),
+ * the pieces used: 0 HANZI (no letters in the query), 1 MIXED (letters and other characters),
  * and for letters only: 2 PINYIN with preferred readings (an override's, else the customary one,
  * or letters of the name), 3 PINYIN using another reading, 4 PINYIN abbreviated (some character
  * by its initial, not only the last), 5 INITIALS (every piece an initial or a name letter; a
- * piece that spells a whole reading, like "e" for 鹅, is no initial).
+ * piece that spells a whole reading, like "e" for 鹅, is no initial). So "jiangh q" is 4: the h
+ * does not end the query.
  *
- * Query normalization: leading and trailing white space is trimmed; at most NAMES_MAX_QUERY code
- * points may remain (else GEOD_ERANGE); invalid UTF-8, NUL and other control characters are
- * GEOD_EINVAL. Then white space and apostrophes (' ’ ‘) separate syllables; tone marks standing
- * alone (combining or ˉˊˇˋ˙) vanish; letters fold as pinyin_fold_latin() says (case, full width,
- * ā -> a, ü -> v); digits right after a letter are tone numbers and only separate (jiang1han4);
- * other full-width ASCII folds to ASCII; everything else is itself. A query with nothing left
- * (empty, only spaces, a lone tone mark) is GEOD_EINVAL. */
+ * Query normalization: invalid UTF-8 (overlong forms, surrogates, cut-off sequences), NUL and
+ * other control characters (C0 but white space, DEL, C1) are GEOD_EINVAL; leading and trailing
+ * white space (ASCII, U+00A0, U+3000) is trimmed; at most NAMES_MAX_QUERY code points may remain
+ * (else GEOD_ERANGE). Then white space and apostrophes (' ’ ‘ ＇) separate syllables; tone marks
+ * standing alone (U+0300..U+036F, ˉˊˇˋ˙) vanish; letters fold as pinyin_fold_latin() says (case,
+ * full width, ā -> a, ü -> v); a run of digits right after a letter is tone numbers and only
+ * separates (jiang1han4; so "a1" is "a": write "a 1" for the digit); other full-width ASCII
+ * folds to ASCII; everything else is itself. A query with nothing left (empty, only spaces, a
+ * lone tone mark) is GEOD_EINVAL. Names are folded alike, except that white space, apostrophes
+ * and tone marks are dropped and any control character (tabs too) makes names_new refuse it. */
 #ifndef GEOD_NAMES_H
 #define GEOD_NAMES_H
 
