@@ -104,6 +104,14 @@ clean:
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 
+# what prints the version is rebuilt when the version changes
+build/version.txt: FORCE
+	@mkdir -p build; echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' > $@
+build/rel/obj/geod/main.o build/asan/obj/geod/main.o build/rel/obj/bench/bench_index.o: \
+    build/version.txt
+.PHONY: FORCE
+FORCE:
+
 # the embedded datasets (data/wuhan.c .incbin's them)
 build/rel/obj/data/wuhan.o build/asan/obj/data/wuhan.o: $(wildcard data/wuhan/*.csv data/wuhan/*.geojson)
 
