@@ -6,6 +6,7 @@
  * initialised when the file is created. Commits are durable (synchronous = FULL). */
 #include "data/store.h"
 #include "data/schema.h"
+#include "data/store_impl.h"
 
 #include <sqlite3.h>
 /* spatialite.h uses sqlite3 types without including sqlite3.h */
@@ -21,13 +22,6 @@
 
 #define GEOD_APP_ID 0x67656f64 /* "geod" */
 
-struct store {
-    sqlite3 *db;
-    void *spatialite; /* SpatiaLite's per-connection cache */
-    sqlite3_stmt *ins_facility;
-    sqlite3_stmt *ins_audit;
-    sqlite3_stmt *put_division;
-};
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -44,13 +38,13 @@ const char *store_errmsg(const struct store *s)
     return s && s->db ? sqlite3_errmsg(s->db) : "no store";
 }
 
-static enum geod_err exec(struct store *s, const char *sql)
+enum geod_err store_exec(struct store *s, const char *sql)
 {
     return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? GEOD_OK : GEOD_ESTORE;
 }
 
 /* Runs a statement that returns one integer into *out. */
-static enum geod_err query_int(struct store *s, const char *sql, int64_t *out)
+enum geod_err store_query_int(struct store *s, const char *sql, int64_t *out)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
@@ -64,30 +58,30 @@ static enum geod_err query_int(struct store *s, const char *sql, int64_t *out)
 
 enum geod_err store_data_version(struct store *s, int64_t *out)
 {
-    return query_int(s, "PRAGMA data_version", out);
+    return store_query_int(s, "PRAGMA data_version", out);
 }
 
 int store_schema_version(struct store *s)
 {
     int64_t v = -1;
-    query_int(s, "PRAGMA user_version", &v);
+    store_query_int(s, "PRAGMA user_version", &v);
     return (int)v;
 }
 
 enum geod_err store_begin(struct store *s)
 {
-    return exec(s, "BEGIN IMMEDIATE");
+    return store_exec(s, "BEGIN IMMEDIATE");
 }
 
 enum geod_err store_commit(struct store *s)
 {
-    return exec(s, "COMMIT");
+    return store_exec(s, "COMMIT");
 }
 
 void store_rollback(struct store *s)
 {
     if (!sqlite3_get_autocommit(s->db))
-        exec(s, "ROLLBACK");
+        store_exec(s, "ROLLBACK");
 }
 
 static enum geod_err run_migration(struct store *s, size_t i, char *err, size_t errlen)
@@ -98,15 +92,15 @@ static enum geod_err run_migration(struct store *s, size_t i, char *err, size_t 
     for (const char *const *sql = m->sql; *sql; sql++) {
         if (strncmp(*sql, "SELECT", 6) == 0) {
             int64_t ok = 0;
-            if (query_int(s, *sql, &ok) || ok != 1)
+            if (store_query_int(s, *sql, &ok) || ok != 1)
                 goto fail;
-        } else if (exec(s, *sql)) {
+        } else if (store_exec(s, *sql)) {
             goto fail;
         }
     }
     char pragma[64];
     snprintf(pragma, sizeof pragma, "PRAGMA user_version = %zu", i + 1);
-    if (exec(s, pragma) || store_commit(s))
+    if (store_exec(s, pragma) || store_commit(s))
         goto fail;
     return GEOD_OK;
 fail:
@@ -120,8 +114,8 @@ static enum geod_err check_identity(struct store *s, bool create, const char *pa
                                     size_t errlen)
 {
     int64_t app = 0, tables = 0;
-    if (query_int(s, "PRAGMA application_id", &app) ||
-        query_int(s, "SELECT count(*) FROM sqlite_master", &tables)) {
+    if (store_query_int(s, "PRAGMA application_id", &app) ||
+        store_query_int(s, "SELECT count(*) FROM sqlite_master", &tables)) {
         int code = sqlite3_errcode(s->db);
         set_err(err, errlen, "%s: cannot read the database: %s", path, sqlite3_errmsg(s->db));
         return code == SQLITE_NOTADB || code == SQLITE_CORRUPT ? GEOD_ECORRUPT : GEOD_ESTORE;
@@ -133,13 +127,13 @@ static enum geod_err check_identity(struct store *s, bool create, const char *pa
         return GEOD_ECORRUPT;
     }
     int64_t ok = 0;
-    if (query_int(s, "SELECT InitSpatialMetadata(1)", &ok) || ok != 1) {
+    if (store_query_int(s, "SELECT InitSpatialMetadata(1)", &ok) || ok != 1) {
         set_err(err, errlen, "%s: SpatiaLite metadata: %s", path, sqlite3_errmsg(s->db));
         return GEOD_ESTORE;
     }
     char pragma[64];
     snprintf(pragma, sizeof pragma, "PRAGMA application_id = %d", GEOD_APP_ID);
-    return exec(s, pragma);
+    return store_exec(s, pragma);
 }
 
 static enum geod_err check_header(const char *path, char *err, size_t errlen)
@@ -172,11 +166,7 @@ static enum geod_err prepare(struct store *s)
      * own number format keeps 15) */
     static const char ins_audit[] =
         "INSERT INTO facility_audit (facility_id, version, action, actor, at, before, after)"
-        " SELECT id, version, ?2, ?3, updated_at, ?4, json_object('id', id, 'category', category,"
-        " 'name', name, 'address', address, 'phone', phone, 'hours', hours,"
-        " 'lon', json(printf('%!.17g', lon)), 'lat', json(printf('%!.17g', lat)),"
-        " 'division_code', division_code, 'source', source,"
-        " 'source_key', source_key, 'version', version, 'deleted', deleted)"
+        " SELECT id, version, ?2, ?3, updated_at, ?4, " STORE_FACILITY_JSON
         " FROM facility WHERE id = ?1";
     static const char put_division[] =
         "INSERT OR REPLACE INTO division (code, name, level, kind, parent, center_lon, center_lat,"
@@ -229,8 +219,8 @@ enum geod_err store_open(const char *path, bool create, struct store **out, char
     if (rc)
         goto fail;
     int64_t mode;
-    if (exec(s, "PRAGMA foreign_keys = ON") || query_int(s, "PRAGMA journal_mode = WAL", &mode) ||
-        exec(s, "PRAGMA synchronous = FULL")) {
+    if (store_exec(s, "PRAGMA foreign_keys = ON") || store_query_int(s, "PRAGMA journal_mode = WAL", &mode) ||
+        store_exec(s, "PRAGMA synchronous = FULL")) {
         set_err(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
         rc = GEOD_ESTORE;
         goto fail;
@@ -265,6 +255,8 @@ void store_close(struct store *s)
     sqlite3_finalize(s->ins_facility);
     sqlite3_finalize(s->ins_audit);
     sqlite3_finalize(s->put_division);
+    for (size_t i = 0; i < sizeof s->upsert / sizeof s->upsert[0]; i++)
+        sqlite3_finalize(s->upsert[i]);
     if (s->db)
         sqlite3_close(s->db);
     if (s->spatialite)
@@ -272,7 +264,7 @@ void store_close(struct store *s)
     free(s);
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *v)
+void store_bind_text(sqlite3_stmt *st, int i, const char *v)
 {
     if (v)
         sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
@@ -280,7 +272,7 @@ static void bind_text(sqlite3_stmt *st, int i, const char *v)
         sqlite3_bind_null(st, i);
 }
 
-static enum geod_err step_done(sqlite3_stmt *st)
+enum geod_err store_step_done(sqlite3_stmt *st)
 {
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
@@ -288,36 +280,36 @@ static enum geod_err step_done(sqlite3_stmt *st)
     return rc == SQLITE_DONE ? GEOD_OK : GEOD_ESTORE;
 }
 
-static enum geod_err audit(struct store *s, int64_t id, const char *action, const char *actor,
-                           const char *before_json)
+enum geod_err store_audit(struct store *s, int64_t id, const char *action, const char *actor,
+                          const char *before_json)
 {
     sqlite3_stmt *st = s->ins_audit;
     sqlite3_bind_int64(st, 1, id);
-    bind_text(st, 2, action);
-    bind_text(st, 3, actor);
-    bind_text(st, 4, before_json);
-    return step_done(st);
+    store_bind_text(st, 2, action);
+    store_bind_text(st, 3, actor);
+    store_bind_text(st, 4, before_json);
+    return store_step_done(st);
 }
 
 enum geod_err store_insert_facility(struct store *s, const struct store_facility *f,
                                     const char *actor, uint32_t *id_out)
 {
     sqlite3_stmt *st = s->ins_facility;
-    bind_text(st, 1, f->category);
-    bind_text(st, 2, f->name);
-    bind_text(st, 3, f->address);
-    bind_text(st, 4, f->phone);
-    bind_text(st, 5, f->hours);
+    store_bind_text(st, 1, f->category);
+    store_bind_text(st, 2, f->name);
+    store_bind_text(st, 3, f->address);
+    store_bind_text(st, 4, f->phone);
+    store_bind_text(st, 5, f->hours);
     sqlite3_bind_double(st, 6, f->lon);
     sqlite3_bind_double(st, 7, f->lat);
-    bind_text(st, 8, f->division_code);
-    bind_text(st, 9, f->source);
-    bind_text(st, 10, f->source_key);
-    bind_text(st, 11, actor);
-    if (step_done(st))
+    store_bind_text(st, 8, f->division_code);
+    store_bind_text(st, 9, f->source);
+    store_bind_text(st, 10, f->source_key);
+    store_bind_text(st, 11, actor);
+    if (store_step_done(st))
         return GEOD_ESTORE;
     int64_t id = sqlite3_last_insert_rowid(s->db);
-    if (audit(s, id, "create", actor, NULL))
+    if (store_audit(s, id, "create", actor, NULL))
         return GEOD_ESTORE;
     if (id_out)
         *id_out = (uint32_t)id;
@@ -335,26 +327,26 @@ static void bind_double_or_null(sqlite3_stmt *st, int i, double v)
 enum geod_err store_put_division(struct store *s, const struct store_division *d)
 {
     sqlite3_stmt *st = s->put_division;
-    bind_text(st, 1, d->code);
-    bind_text(st, 2, d->name);
-    bind_text(st, 3, d->level);
-    bind_text(st, 4, d->kind);
-    bind_text(st, 5, d->parent);
+    store_bind_text(st, 1, d->code);
+    store_bind_text(st, 2, d->name);
+    store_bind_text(st, 3, d->level);
+    store_bind_text(st, 4, d->kind);
+    store_bind_text(st, 5, d->parent);
     bind_double_or_null(st, 6, d->center_lon);
     bind_double_or_null(st, 7, d->center_lat);
     sqlite3_bind_int(st, 8, d->approximate ? 1 : 0);
-    bind_text(st, 9, d->boundary_source);
-    bind_text(st, 10, d->source);
+    store_bind_text(st, 9, d->boundary_source);
+    store_bind_text(st, 10, d->source);
     if (d->wkb)
         sqlite3_bind_blob(st, 11, d->wkb, (int)d->wkb_len, SQLITE_STATIC);
     else
         sqlite3_bind_null(st, 11);
-    return step_done(st);
+    return store_step_done(st);
 }
 
 enum geod_err store_facility_count(struct store *s, int64_t *out)
 {
-    return query_int(s, "SELECT count(*) FROM facility", out);
+    return store_query_int(s, "SELECT count(*) FROM facility", out);
 }
 
 static const char *col_text(sqlite3_stmt *st, int i)
@@ -406,7 +398,7 @@ enum geod_err store_load(struct store *s, struct snapshot_builder *b, uint64_t *
     sqlite3_stmt *st = NULL;
     enum geod_err rc = GEOD_ESTORE;
     /* one read transaction, so categories, facilities and the counter agree */
-    if (exec(s, "BEGIN"))
+    if (store_exec(s, "BEGIN"))
         return GEOD_ESTORE;
     if (sqlite3_prepare_v2(s->db, "SELECT id, name_zh FROM category ORDER BY idx", -1, &st, NULL) !=
         SQLITE_OK)
@@ -448,12 +440,12 @@ enum geod_err store_load(struct store *s, struct snapshot_builder *b, uint64_t *
         goto done;
     }
     int64_t gen = 0;
-    if ((rc = query_int(s, "SELECT coalesce(max(seq), 0) FROM facility_audit", &gen)))
+    if ((rc = store_query_int(s, "SELECT coalesce(max(seq), 0) FROM facility_audit", &gen)))
         goto done;
     *generation = (uint64_t)gen;
     rc = GEOD_OK;
 done:
     sqlite3_finalize(st);
-    exec(s, rc ? "ROLLBACK" : "COMMIT");
+    store_exec(s, rc ? "ROLLBACK" : "COMMIT");
     return rc;
 }

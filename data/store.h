@@ -72,6 +72,19 @@ struct store_division {
 /* Inserts or replaces a division by code. Must run inside store_begin/commit. */
 enum geod_err store_put_division(struct store *s, const struct store_division *d);
 
+/* Imports. A feed's records are keyed by (source, source_key). store_import_begin starts
+ * tracking which keys the feed holds (inside the caller's transaction); store_upsert_facility
+ * inserts a new record, updates a changed one (version + 1, audit "update" with before and after;
+ * a deleted one comes back), and leaves an identical one alone; store_delete_missing then
+ * soft-deletes the source's live records the feed no longer holds (audit "delete"). */
+enum store_change { STORE_INSERTED, STORE_UPDATED, STORE_UNCHANGED };
+
+enum geod_err store_import_begin(struct store *s);
+enum geod_err store_upsert_facility(struct store *s, const struct store_facility *f,
+                                    const char *actor, enum store_change *what, uint32_t *id);
+enum geod_err store_delete_missing(struct store *s, const char *source, const char *actor,
+                                   size_t *deleted);
+
 /* Number of facilities (live or deleted). */
 enum geod_err store_facility_count(struct store *s, int64_t *out);
 
