@@ -1,4 +1,4 @@
-/* placecheck.h - the divisions of a store seen through SpatiaLite, for tests/test_api_places.c:
+/* placecheck.h - the divisions of a store seen through SpatiaLite, for the place tests (tests/test_api_places.c, test_api_search.c, test_api_convert.c):
  * the division table read back as rows, point-in-polygon by SpatiaLite's ST_Contains on the stored
  * boundaries (the oracle of /v1/places/reverse, /v1/shake and the facilities' division codes),
  * the stored polygons' vertices, the checks of a division object and of a chain as the API writes
