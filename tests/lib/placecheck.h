@@ -1,11 +1,11 @@
-/* placecheck.h - the divisions of a store seen through SpatiaLite, for the place tests (tests/test_api_places.c, test_api_search.c, test_api_convert.c):
- * the division table read back as rows, point-in-polygon by SpatiaLite's ST_Contains on the stored
- * boundaries (the oracle of /v1/places/reverse, /v1/shake and the facilities' division codes),
- * the stored polygons' vertices, the checks of a division object and of a chain as the API writes
- * them, the full expected answer of a place search made of Chinese characters only (its rules
- * restated from index/names.h), and the expected /v1/shake answer (with the nearest facilities
- * by tests/lib/oracle.h). Nothing here uses tests/t.h: checks return false with the first problem
- * in `why`. */
+/* placecheck.h - the divisions of a store seen through SpatiaLite, for the place tests
+ * (tests/test_api_places.c, test_api_search.c, test_api_convert.c): the division table read back as
+ * rows, point-in-polygon by SpatiaLite's ST_Contains on the stored boundaries (the oracle of
+ * /v1/places/reverse, /v1/shake and the facilities' division codes), the stored polygons' vertices,
+ * the checks of a division object and of a chain as the API writes them, the full expected answer
+ * of a place search made of Chinese characters only (its rules restated from index/names.h), and
+ * the expected /v1/shake answer (with the nearest facilities by tests/lib/oracle.h). Nothing here
+ * uses tests/t.h: checks return false with the first problem in `why`. */
 #ifndef GEOD_TEST_PLACECHECK_H
 #define GEOD_TEST_PLACECHECK_H
 
