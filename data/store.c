@@ -344,6 +344,20 @@ enum geod_err store_put_division(struct store *s, const struct store_division *d
     return store_step_done(st);
 }
 
+enum geod_err store_category_id(struct store *s, const char *text, char *out, size_t outlen)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT id FROM category WHERE id = ?1 OR name_zh = ?1", -1, &st,
+                           NULL) != SQLITE_OK)
+        return GEOD_ESTORE;
+    store_bind_text(st, 1, text);
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW)
+        snprintf(out, outlen, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return r == SQLITE_ROW ? GEOD_OK : r == SQLITE_DONE ? GEOD_ENOTFOUND : GEOD_ESTORE;
+}
+
 enum geod_err store_facility_count(struct store *s, int64_t *out)
 {
     return store_query_int(s, "SELECT count(*) FROM facility", out);

@@ -85,6 +85,10 @@ enum geod_err store_upsert_facility(struct store *s, const struct store_facility
 enum geod_err store_delete_missing(struct store *s, const char *source, const char *actor,
                                    size_t *deleted);
 
+/* The category whose id or Chinese name is `text`, into out (NUL-terminated); GEOD_ENOTFOUND
+ * when there is none. */
+enum geod_err store_category_id(struct store *s, const char *text, char *out, size_t outlen);
+
 /* Number of facilities (live or deleted). */
 enum geod_err store_facility_count(struct store *s, int64_t *out);
 

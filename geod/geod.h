@@ -4,5 +4,6 @@
 #define GEOD_GEOD_H
 
 int geod_serve(int argc, char **argv);
+int geod_import(int argc, char **argv);
 
 #endif

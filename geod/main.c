@@ -19,6 +19,10 @@ static const char usage[] =
     "        serve the HTTP API from the store at PATH; a missing store is created and\n"
     "        loaded with the built-in Wuhan data (defaults: --db geod.sqlite,\n"
     "        --listen 127.0.0.1:8080, --threads = number of CPUs)\n"
+    "  import FILE --db PATH [--crs C] [--encoding E] [--category C] [--map COL=FIELD]...\n"
+    "        [--source NAME] [--dry-run] [--skip-bad] [--delete-missing]\n"
+    "        a facility feed (CSV, GeoJSON) into the store, as one transaction; a running\n"
+    "        server picks it up within a second\n"
     "  --help     this text\n"
     "  --version  the version\n";
 
@@ -39,6 +43,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "serve") == 0)
         return geod_serve(argc - 2, argv + 2);
+    if (strcmp(cmd, "import") == 0)
+        return geod_import(argc - 2, argv + 2);
     fprintf(stderr, "geod: unknown command %s (geod --help lists them)\n", cmd);
     return 2;
 }

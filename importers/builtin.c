@@ -7,7 +7,7 @@
 #include "data/wuhan.h"
 #include "importers/csv.h"
 #include "index/crs.h"
-#include "index/region.h"
+#include "importers/locate.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -34,52 +34,21 @@ struct loader {
     size_t errlen;
     struct unit *units;
     size_t n;
-    struct divisions *div;       /* as just written, read back */
-    struct region_index *region; /* over div's boundaries */
+    struct locator *loc; /* the divisions as just written, read back and indexed */
 };
 
-/* The code of the smallest division containing (lon, lat): community, else street, else
- * district; NULL outside them all. */
 static const char *division_at(struct loader *l, double lon, double lat)
 {
-    for (int level = REGION_COMMUNITY; level >= REGION_DISTRICT; level--) {
-        const char *code = NULL;
-        if (region_locate(l->region, lon, lat, level, &code) == GEOD_OK && code)
-            return code;
-    }
-    return NULL;
+    return locator_code(l->loc, lon, lat);
 }
 
 /* A unit's own code when it is a division of 2023, else where its point lies (53 of the 2016
  * codes are gone: merged or renamed). */
 static const char *unit_division(struct loader *l, const struct unit *u)
 {
-    if (divisions_find(l->div, u->code, strlen(u->code)) >= 0)
+    if (divisions_find(locator_divisions(l->loc), u->code, strlen(u->code)) >= 0)
         return u->code;
     return division_at(l, u->lon, u->lat);
-}
-
-/* Reads the divisions back (the same transaction sees them) and indexes their boundaries. */
-static enum geod_err index_divisions(struct loader *l)
-{
-    struct divisions_builder *db;
-    enum geod_err rc = divisions_builder_new(&db);
-    if (!rc && (rc = store_load_divisions(l->s, db))) {
-        divisions_builder_free(db);
-        return rc;
-    }
-    if (rc || (rc = divisions_builder_finish(db, &l->div)))
-        return rc;
-    struct region_src *src = malloc((l->div->n ? l->div->n : 1) * sizeof *src);
-    if (!src)
-        return GEOD_ENOMEM;
-    for (size_t i = 0; i < l->div->n; i++) {
-        const struct division *d = &l->div->d[i];
-        src[i] = (struct region_src){d->code, (int)d->level, d->wkb, d->wkb_len};
-    }
-    rc = region_index_new(src, l->div->n, &l->region);
-    free(src);
-    return rc;
 }
 
 static enum geod_err fail(struct loader *l, enum geod_err rc, const char *fmt, ...)
@@ -361,7 +330,7 @@ enum geod_err builtin_load(struct store *s, struct builtin_stats *stats, char *e
     }
     if (!rc)
         rc = builtin_load_divisions(s, ctx, stats, err, errlen);
-    if (!rc && (rc = index_divisions(&l)))
+    if (!rc && (rc = locator_new(s, &l.loc)))
         fail(&l, rc, "the divisions cannot be indexed");
     if (!rc)
         rc = insert_units(&l);
@@ -377,8 +346,7 @@ enum geod_err builtin_load(struct store *s, struct builtin_stats *stats, char *e
             fail(&l, rc, "out of memory");
     }
     free(l.units);
-    region_index_free(l.region);
-    divisions_free(l.div);
+    locator_free(l.loc);
     if (ctx)
         GEOS_finish_r(ctx);
     return rc;

@@ -56,6 +56,8 @@ char *scratch_slurp(const char *path, size_t *len)
         }
     }
     fclose(f);
+    if (buf)
+        buf[n] = '\0'; /* n < cap always: the loop grows on n == cap */
     *len = n;
     return buf;
 }
