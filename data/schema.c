@@ -78,9 +78,49 @@ static const char *const m2_sql[] = {
     NULL,
 };
 
+/* Welfare enterprises (福利企业), keyed like facilities by (source, source_key), and the audit
+ * log of the records that are not facilities (divisions and enterprises), keyed by text. */
+static const char *const m3_sql[] = {
+    "CREATE TABLE enterprise ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT CHECK (id BETWEEN 1 AND 4294967295),"
+    " credit_code TEXT NOT NULL CHECK (length(credit_code) = 18),"
+    " name TEXT NOT NULL CHECK (length(name) > 0),"
+    " address TEXT,"
+    " lon REAL NOT NULL CHECK (lon BETWEEN -180 AND 180),"
+    " lat REAL NOT NULL CHECK (lat BETWEEN -90 AND 90),"
+    " district_code TEXT CHECK (district_code IS NULL OR length(district_code) = 12),"
+    " industry TEXT,"
+    " disabled_employees INTEGER CHECK (disabled_employees IS NULL OR disabled_employees >= 0),"
+    " certified_on TEXT,"
+    " source TEXT NOT NULL,"
+    " source_key TEXT NOT NULL,"
+    " version INTEGER NOT NULL DEFAULT 1,"
+    " created_by TEXT NOT NULL,"
+    " created_at TEXT NOT NULL,"
+    " updated_by TEXT NOT NULL,"
+    " updated_at TEXT NOT NULL,"
+    " deleted INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)))",
+    "CREATE UNIQUE INDEX enterprise_source_key ON enterprise (source, source_key)",
+    "CREATE INDEX enterprise_credit_code ON enterprise (credit_code)",
+    "SELECT AddGeometryColumn('enterprise', 'geom', 4326, 'POINT', 'XY')",
+    "SELECT CreateSpatialIndex('enterprise', 'geom')",
+    "CREATE TABLE record_audit ("
+    " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " entity TEXT NOT NULL CHECK (entity IN ('division', 'enterprise')),"
+    " entity_key TEXT NOT NULL,"
+    " action TEXT NOT NULL CHECK (action IN ('create', 'update', 'delete')),"
+    " actor TEXT NOT NULL,"
+    " at TEXT NOT NULL,"
+    " before TEXT,"
+    " after TEXT)",
+    "CREATE INDEX record_audit_entity ON record_audit (entity, entity_key, seq)",
+    NULL,
+};
+
 const struct migration schema_migrations[] = {
     {"categories, facilities and their audit log", m1_sql},
     {"divisions and their boundaries", m2_sql},
+    {"welfare enterprises and the audit log of divisions and enterprises", m3_sql},
 };
 
 const size_t schema_migration_count = sizeof schema_migrations / sizeof schema_migrations[0];

@@ -198,6 +198,11 @@ static enum geod_err check(struct job *j, const struct record *r)
     if (rc)
         return rc;
     double x, y;
+    if ((r->area_wkb || r->other_geometry) && j->col[F_LON] < 0)
+        return bad(j, r->where, "geometry",
+                   r->area_wkb ? "a Polygon, not a Point: a facility is a position"
+                               : "not a Point: a facility is a position"),
+               GEOD_OK;
     if (r->has_point && j->col[F_LON] < 0) {
         x = r->x;
         y = r->y;

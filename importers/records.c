@@ -13,8 +13,11 @@
 
 struct grec { /* a GeoJSON feature kept for rec_next */
     char **values;
-    bool has_point, bad_geometry;
+    bool has_point;
     double x, y;
+    unsigned char *wkb; /* a Polygon or MultiPolygon */
+    size_t wkb_len;
+    const char *other; /* a static type name */
 };
 
 struct rec_source {
@@ -176,6 +179,7 @@ static enum geod_err next_csv(struct rec_source *s, struct record *r, char *err,
 struct gload {
     struct rec_source *s;
     GEOSContextHandle_t ctx;
+    GEOSWKBWriter *wkb;
 };
 
 static char *value_text(json_t *v)
@@ -216,11 +220,25 @@ static enum geod_err on_feature(void *udata, struct geojson_feature *f)
         g->values[k++] = value_text(v);
     }
     if (f->geom) {
-        if (GEOSGeomTypeId_r(gl->ctx, f->geom) == GEOS_POINT) {
+        int type = GEOSGeomTypeId_r(gl->ctx, f->geom);
+        if (type == GEOS_POINT && !GEOSisEmpty_r(gl->ctx, f->geom)) {
             g->has_point = GEOSGeomGetX_r(gl->ctx, f->geom, &g->x) == 1 &&
                            GEOSGeomGetY_r(gl->ctx, f->geom, &g->y) == 1;
+        } else if (type == GEOS_POLYGON || type == GEOS_MULTIPOLYGON) {
+            if (!(g->wkb = GEOSWKBWriter_write_r(gl->ctx, gl->wkb, f->geom, &g->wkb_len)))
+                return GEOD_ENOMEM;
         } else {
-            g->bad_geometry = true;
+            static const char *const names[] = {
+                [GEOS_POINT] = "Point", /* an empty one */
+                [GEOS_LINESTRING] = "LineString",
+                [GEOS_LINEARRING] = "LinearRing",
+                [GEOS_MULTIPOINT] = "MultiPoint",
+                [GEOS_MULTILINESTRING] = "MultiLineString",
+                [GEOS_GEOMETRYCOLLECTION] = "GeometryCollection",
+            };
+            g->other = type >= 0 && (size_t)type < sizeof names / sizeof names[0] && names[type]
+                           ? names[type]
+                           : "Geometry";
         }
     }
     s->ng++;
@@ -248,13 +266,17 @@ enum geod_err rec_open_geojson(const char *path, struct rec_source **out, char *
         return GEOD_EIO;
     }
     struct rec_source *s = calloc(1, sizeof *s);
-    struct gload gl = {s, GEOS_init_r()};
+    struct gload gl = {s, GEOS_init_r(), NULL};
+    if (gl.ctx)
+        gl.wkb = GEOSWKBWriter_create_r(gl.ctx); /* 2-D, little-endian: OGC WKB */
     struct geojson_error ge;
-    enum geod_err rc = s && gl.ctx ? geojson_read(buf, got, gl.ctx, NULL, NULL, on_feature, &gl,
+    enum geod_err rc = s && gl.wkb ? geojson_read(buf, got, gl.ctx, NULL, NULL, on_feature, &gl,
                                                   crs_out, crs_len, &ge)
                                    : GEOD_ENOMEM;
     if (rc == GEOD_EINVAL || rc == GEOD_ERANGE)
         snprintf(err, errlen, "%s", ge.msg);
+    if (gl.wkb)
+        GEOSWKBWriter_destroy_r(gl.ctx, gl.wkb);
     if (gl.ctx)
         GEOS_finish_r(gl.ctx);
     free(buf);
@@ -287,8 +309,9 @@ static enum geod_err next_geojson(struct rec_source *s, struct record *r)
     r->has_point = g->has_point;
     r->x = g->x;
     r->y = g->y;
-    if (g->bad_geometry)
-        r->bad_why = "its geometry is not a Point";
+    r->area_wkb = g->wkb;
+    r->area_wkb_len = g->wkb_len;
+    r->other_geometry = g->other;
     return GEOD_OK;
 }
 
@@ -335,6 +358,8 @@ void rec_close(struct rec_source *s)
             free(s->g[i].values[k + 1]);
         }
         free(s->g[i].values);
+        if (s->g[i].wkb)
+            GEOSFree(s->g[i].wkb);
     }
     free(s->g);
     free(s->arena);

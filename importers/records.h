@@ -16,8 +16,14 @@ struct record {
     const char **values; /* [nfields] NUL-terminated UTF-8; NULL where decoding failed */
     const char *bad_field; /* the first field that failed to decode (its name), or NULL */
     const char *bad_why;   /* why */
-    bool has_point;        /* a Point geometry (GeoJSON), in the file's coordinate system */
+    /* The geometry, in the file's coordinate system: a Point, or a Polygon/MultiPolygon as 2-D
+     * WKB (borrowed until the next record), or the type name of anything else ("LineString");
+     * none of the three for a record without geometry (CSV). */
+    bool has_point;
     double x, y;
+    const unsigned char *area_wkb;
+    size_t area_wkb_len;
+    const char *other_geometry;
 };
 
 struct rec_source;
@@ -28,8 +34,8 @@ enum geod_err rec_open_csv(const char *path, enum text_encoding enc, struct rec_
                            char *err, size_t errlen);
 
 /* A GeoJSON file: the fields are the union of the features' property names (values as text:
- * strings as they are, numbers as JSON writes them, null as missing), and a Point feature's
- * coordinates come as the point. crs_out gets the file's "crs" name ("" when none). */
+ * strings as they are, numbers as JSON writes them, null as missing), and each feature's
+ * geometry as the record's. crs_out gets the file's "crs" name ("" when none). */
 enum geod_err rec_open_geojson(const char *path, struct rec_source **out, char *crs_out,
                                size_t crs_len, char *err, size_t errlen);
 
