@@ -36,6 +36,9 @@ enum geod_err store_begin(struct store *s);
 enum geod_err store_commit(struct store *s);
 void store_rollback(struct store *s);
 
+/* What a write from a feed did to a record. */
+enum store_change { STORE_INSERTED, STORE_UPDATED, STORE_UNCHANGED };
+
 /* A facility as written. Strings may be NULL (unknown) except category, name and source. */
 struct store_facility {
     const char *category;
@@ -60,11 +63,11 @@ struct store_division {
     const char *name;
     const char *level; /* city, district, street, community */
     const char *kind;
-    const char *parent; /* 12 digits or NULL */
+    const char *parent;            /* 12 digits or NULL */
     double center_lon, center_lat; /* NAN when unknown */
     const unsigned char *wkb;
     size_t wkb_len;
-    int approximate;            /* the boundary is derived, not surveyed */
+    int approximate; /* the boundary is derived, not surveyed */
     const char *boundary_source;
     const char *source;
 };
@@ -72,12 +75,21 @@ struct store_division {
 /* Inserts or replaces a division by code. Must run inside store_begin/commit. */
 enum geod_err store_put_division(struct store *s, const struct store_division *d);
 
+/* A division from a feed, keyed by code (data/store_division.c): a new one needs name, level and
+ * kind (GEOD_EINVAL otherwise); for one the store holds, a NULL field, a NAN centre or a NULL
+ * boundary keeps what is there. Inserted, updated (record_audit 'update' with the division
+ * before and after, boundary included) or unchanged. Inside store_begin/commit. */
+enum geod_err store_upsert_division(struct store *s, const struct store_division *d,
+                                    const char *actor, enum store_change *what);
+
+/* The name of the division with this code, into name (may be NULL); GEOD_ENOTFOUND. */
+enum geod_err store_division_name(struct store *s, const char *code, char *name, size_t len);
+
 /* Imports. A feed's records are keyed by (source, source_key). store_import_begin starts
  * tracking which keys the feed holds (inside the caller's transaction); store_upsert_facility
  * inserts a new record, updates a changed one (version + 1, audit "update" with before and after;
  * a deleted one comes back), and leaves an identical one alone; store_delete_missing then
  * soft-deletes the source's live records the feed no longer holds (audit "delete"). */
-enum store_change { STORE_INSERTED, STORE_UPDATED, STORE_UNCHANGED };
 
 enum geod_err store_import_begin(struct store *s);
 enum geod_err store_upsert_facility(struct store *s, const struct store_facility *f,

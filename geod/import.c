@@ -11,8 +11,9 @@
 #include <sys/stat.h>
 
 static const char usage[] =
-    "usage: geod import FILE --db PATH [--format csv|geojson] [--kind facility]\n"
-    "       [--category C] [--crs wgs84|gcj02|bd09|cgcs2000|EPSG:n] [--encoding utf-8|gbk|gb18030]\n"
+    "usage: geod import FILE --db PATH [--format csv|geojson] [--kind facility|division]\n"
+    "       [--category C] [--crs wgs84|gcj02|bd09|cgcs2000|EPSG:n] [--encoding "
+    "utf-8|gbk|gb18030]\n"
     "       [--map COLUMN=FIELD ...] [--source NAME] [--report FILE] [--dry-run] [--skip-bad]\n"
     "       [--delete-missing]\n";
 
@@ -73,8 +74,12 @@ int geod_import(int argc, char **argv)
         fputs(usage, stderr);
         return 2;
     }
-    if (kind && strcmp(kind, "facility") != 0) {
-        fprintf(stderr, "geod import: --kind %s is not supported yet (facility)\n", kind);
+    if (!kind || strcmp(kind, "facility") == 0) {
+        o.kind = IMPORT_FACILITY;
+    } else if (strcmp(kind, "division") == 0) {
+        o.kind = IMPORT_DIVISION;
+    } else {
+        fprintf(stderr, "geod import: --kind %s: want facility or division\n", kind);
         return 2;
     }
     struct stat st;

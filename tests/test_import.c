@@ -4,7 +4,7 @@
  * nothing; a changed feed changes exactly what changed; every malformed file is refused with a
  * clear message and leaves the store file byte for byte as it was. */
 #include "index/crs.h"
-#include "tests/lib/geodproc.h"
+#include "tests/lib/importrun.h"
 #include "tests/lib/scratch.h"
 #include "tests/t.h"
 
@@ -18,44 +18,11 @@
 static struct scratch sc;
 static char db[512];
 
-/* Runs geod import with args (NULL-terminated, after "import"); returns the exit status and
- * keeps stderr in *err (free it). */
-static int import(char **err, ...)
-{
-    const char *args[32] = {"import"};
-    int n = 1;
-    va_list ap;
-    va_start(ap, err);
-    for (const char *a; n < 30 && (a = va_arg(ap, const char *));)
-        args[n++] = a;
-    va_end(ap);
-    args[n++] = "--db";
-    args[n++] = db;
-    args[n] = NULL;
-    int status = -1;
-    char *e = NULL;
-    if (!geodproc_run(args, 180000, &status, NULL, &e, NULL))
-        status = -1;
-    if (err)
-        *err = e;
-    else
-        free(e);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+#define import(err, ...) importrun(db, err, __VA_ARGS__)
 
 static long long q(const char *sql)
 {
-    sqlite3 *h;
-    sqlite3_stmt *st;
-    long long v = -1;
-    if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-        sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK) {
-        if (sqlite3_step(st) == SQLITE_ROW)
-            v = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
-    }
-    sqlite3_close(h);
-    return v;
+    return importrun_q(db, sql);
 }
 
 /* The store file's bytes. */
@@ -100,11 +67,10 @@ static int check_rows(const char *src, const struct expect *e, size_t n, enum cr
         crs_convert(crs, CRS_WGS84, e[i].x, e[i].y, &lon, &lat);
 #define TXT(c) ((const char *)sqlite3_column_text(st, c))
 #define EQ(c, v) ((!(v) && !TXT(c)) || ((v) && TXT(c) && strcmp(TXT(c), (v)) == 0))
-        bool good = sqlite3_step(st) == SQLITE_ROW && EQ(0, e[i].name) &&
-                    EQ(1, e[i].category) && EQ(2, e[i].address) && EQ(3, e[i].phone) &&
-                    EQ(4, e[i].hours) && sqlite3_column_double(st, 5) == lon &&
-                    sqlite3_column_double(st, 6) == lat && TXT(7) && strlen(TXT(7)) == 12 &&
-                    sqlite3_column_int(st, 8) == 0;
+        bool good = sqlite3_step(st) == SQLITE_ROW && EQ(0, e[i].name) && EQ(1, e[i].category) &&
+                    EQ(2, e[i].address) && EQ(3, e[i].phone) && EQ(4, e[i].hours) &&
+                    sqlite3_column_double(st, 5) == lon && sqlite3_column_double(st, 6) == lat &&
+                    TXT(7) && strlen(TXT(7)) == 12 && sqlite3_column_int(st, 8) == 0;
         T_CHECKF(good, "%s %s not as expected", src, e[i].key);
         ok += good;
         sqlite3_reset(st);
@@ -172,8 +138,8 @@ static void test_changed_feed(void)
     char *before = snapshot_file(&before_len);
     char *err;
     /* a dry run says what would change and changes nothing */
-    T_CHECK(import(&err, path, "--crs", "wgs84", "--source", "mca", "--delete-missing",
-                   "--dry-run", NULL) == 0);
+    T_CHECK(import(&err, path, "--crs", "wgs84", "--source", "mca", "--delete-missing", "--dry-run",
+                   NULL) == 0);
     T_CHECKF(err && strstr(err, "2 updated, 2 unchanged, 1 deleted") && strstr(err, "dry run"),
              "%s", err);
     free(err);
@@ -183,16 +149,13 @@ static void test_changed_feed(void)
     free(before);
     T_CHECK(q("SELECT count(*) FROM facility_audit") == audit);
     /* the real thing */
-    T_CHECK(import(&err, path, "--crs", "wgs84", "--source", "mca", "--delete-missing", NULL) ==
-            0);
+    T_CHECK(import(&err, path, "--crs", "wgs84", "--source", "mca", "--delete-missing", NULL) == 0);
     T_CHECKF(err && strstr(err, "0 inserted, 2 updated, 2 unchanged, 1 deleted"), "%s", err);
     free(err);
     T_CHECK(q("SELECT count(*) FROM facility_audit") == audit + 3);
-    T_CHECK(q("SELECT version FROM facility WHERE source_key = 'MCA-002' AND source = 'mca'") ==
-            2);
+    T_CHECK(q("SELECT version FROM facility WHERE source_key = 'MCA-002' AND source = 'mca'") == 2);
     T_CHECK(q("SELECT count(*) FROM facility WHERE source = 'mca' AND name LIKE '%琴台%'") == 1);
-    T_CHECK(q("SELECT deleted FROM facility WHERE source_key = 'MCA-005' AND source = 'mca'") ==
-            1);
+    T_CHECK(q("SELECT deleted FROM facility WHERE source_key = 'MCA-005' AND source = 'mca'") == 1);
     T_CHECK(q("SELECT count(*) FROM facility WHERE source = 'mca-gcj' AND deleted = 0") == 5);
 }
 
@@ -244,10 +207,10 @@ static void test_malformed_leave_store_unchanged(void)
         const char *file = cases[i].file ? cases[i].file : big;
         char rpt[600];
         scratch_path(&sc, rpt, sizeof rpt, "malformed.report.txt");
-        int rc = strcmp(cases[i].msg, "--map") == 0
-                     ? import(&err, file, cases[i].extra, "--map", "nope=name", "--report", rpt,
-                              NULL)
-                     : import(&err, file, cases[i].extra, "--report", rpt, NULL);
+        int rc =
+            strcmp(cases[i].msg, "--map") == 0
+                ? import(&err, file, cases[i].extra, "--map", "nope=name", "--report", rpt, NULL)
+                : import(&err, file, cases[i].extra, "--report", rpt, NULL);
         T_CHECKF(rc == 1 && err && strstr(err, cases[i].msg), "%s: exit %d, %s", file, rc,
                  err ? err : "");
         size_t len;
