@@ -75,13 +75,15 @@ enum geod_err store_begin(struct store *s)
 
 enum geod_err store_commit(struct store *s)
 {
-    return store_exec(s, "COMMIT");
+    enum geod_err rc = store_bulk_end(s); /* never commits without SpatiaLite's triggers */
+    return rc ? rc : store_exec(s, "COMMIT");
 }
 
 void store_rollback(struct store *s)
 {
     if (!sqlite3_get_autocommit(s->db))
         store_exec(s, "ROLLBACK");
+    store_bulk_forget(s); /* the rollback brought the triggers back */
 }
 
 static enum geod_err run_migration(struct store *s, size_t i, char *err, size_t errlen)
@@ -158,16 +160,11 @@ static enum geod_err prepare(struct store *s)
     static const char ins_facility[] =
         "INSERT INTO facility (category, name, address, phone, hours, lon, lat, division_code,"
         " source, source_key, version, created_by, created_at, updated_by, updated_at, geom)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1, ?11,"
-        " strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?11, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1, ?11, ?12, ?11, ?12,"
         " MakePoint(?6, ?7, 4326))";
-    /* the audit row records the whole record as JSON, built by SQLite from the row itself;
-     * positions as 17 significant digits, which read back as the same doubles (json_object's
-     * own number format keeps 15) */
     static const char ins_audit[] =
         "INSERT INTO facility_audit (facility_id, version, action, actor, at, before, after)"
-        " SELECT id, version, ?2, ?3, updated_at, ?4, " STORE_FACILITY_JSON
-        " FROM facility WHERE id = ?1";
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
     static const char put_division[] =
         "INSERT OR REPLACE INTO division (code, name, level, kind, parent, center_lon, center_lat,"
         " approximate, boundary_source, source, updated_at, boundary)"
@@ -220,7 +217,7 @@ enum geod_err store_open(const char *path, bool create, struct store **out, char
         goto fail;
     int64_t mode;
     if (store_exec(s, "PRAGMA foreign_keys = ON") || store_query_int(s, "PRAGMA journal_mode = WAL", &mode) ||
-        store_exec(s, "PRAGMA synchronous = FULL")) {
+        store_exec(s, "PRAGMA synchronous = FULL") || store_exec(s, "PRAGMA temp_store = MEMORY")) {
         set_err(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
         rc = GEOD_ESTORE;
         goto fail;
@@ -255,6 +252,9 @@ void store_close(struct store *s)
     sqlite3_finalize(s->ins_facility);
     sqlite3_finalize(s->ins_audit);
     sqlite3_finalize(s->put_division);
+    store_bulk_forget(s);
+    free(s->json[0].p);
+    free(s->json[1].p);
     for (size_t i = 0; i < sizeof s->upsert / sizeof s->upsert[0]; i++)
         sqlite3_finalize(s->upsert[i]);
     if (s->db)
@@ -280,20 +280,28 @@ enum geod_err store_step_done(sqlite3_stmt *st)
     return rc == SQLITE_DONE ? GEOD_OK : GEOD_ESTORE;
 }
 
-enum geod_err store_audit(struct store *s, int64_t id, const char *action, const char *actor,
-                          const char *before_json)
+enum geod_err store_audit(struct store *s, int64_t id, int64_t version, const char *action,
+                          const char *actor, const char *at, const char *before,
+                          const char *after)
 {
+    if (!after)
+        return GEOD_ENOMEM;
     sqlite3_stmt *st = s->ins_audit;
     sqlite3_bind_int64(st, 1, id);
-    store_bind_text(st, 2, action);
-    store_bind_text(st, 3, actor);
-    store_bind_text(st, 4, before_json);
+    sqlite3_bind_int64(st, 2, version);
+    store_bind_text(st, 3, action);
+    store_bind_text(st, 4, actor);
+    store_bind_text(st, 5, at);
+    store_bind_text(st, 6, before);
+    store_bind_text(st, 7, after);
     return store_step_done(st);
 }
 
 enum geod_err store_insert_facility(struct store *s, const struct store_facility *f,
                                     const char *actor, uint32_t *id_out)
 {
+    char at[STORE_TIME_LEN];
+    store_now(at);
     sqlite3_stmt *st = s->ins_facility;
     store_bind_text(st, 1, f->category);
     store_bind_text(st, 2, f->name);
@@ -306,11 +314,16 @@ enum geod_err store_insert_facility(struct store *s, const struct store_facility
     store_bind_text(st, 9, f->source);
     store_bind_text(st, 10, f->source_key);
     store_bind_text(st, 11, actor);
+    store_bind_text(st, 12, at);
     if (store_step_done(st))
         return GEOD_ESTORE;
     int64_t id = sqlite3_last_insert_rowid(s->db);
-    if (store_audit(s, id, "create", actor, NULL))
-        return GEOD_ESTORE;
+    enum geod_err rc = s->bulk ? store_bulk_index(s, id, f->lon, f->lat) : GEOD_OK;
+    if (!rc)
+        rc = store_audit(s, id, 1, "create", actor, at, NULL,
+                         store_facility_json(&s->json[1], id, 1, false, f));
+    if (rc)
+        return rc;
     if (id_out)
         *id_out = (uint32_t)id;
     return GEOD_OK;

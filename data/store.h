@@ -89,7 +89,9 @@ enum geod_err store_division_name(struct store *s, const char *code, char *name,
  * tracking which keys the feed holds (inside the caller's transaction); store_upsert_facility
  * inserts a new record, updates a changed one (version + 1, audit "update" with before and after;
  * a deleted one comes back), and leaves an identical one alone; store_delete_missing then
- * soft-deletes the source's live records the feed no longer holds (audit "delete"). */
+ * soft-deletes the source's live records the feed no longer holds (audit "delete"). One import
+ * has one source (GEOD_EINVAL for another). The import runs in bulk mode (data/store_bulk.c):
+ * store_commit or store_rollback ends it. */
 
 enum geod_err store_import_begin(struct store *s);
 enum geod_err store_upsert_facility(struct store *s, const struct store_facility *f,

@@ -32,6 +32,21 @@ static enum geod_err mapped(struct job *j)
     return GEOD_OK;
 }
 
+/* store_category_id, remembering the answers (a feed names a handful of categories). */
+static enum geod_err category(struct job *j, const char *text, char *id, size_t len)
+{
+    for (size_t i = 0; i < j->ncats; i++)
+        if (strcmp(j->cats[i].text, text) == 0)
+            return snprintf(id, len, "%s", j->cats[i].id), GEOD_OK;
+    enum geod_err rc = store_category_id(j->s, text, id, len);
+    if (!rc && j->ncats < sizeof j->cats / sizeof j->cats[0] &&
+        strlen(text) < sizeof j->cats[0].text && strlen(id) < sizeof j->cats[0].id) {
+        strcpy(j->cats[j->ncats].text, text);
+        strcpy(j->cats[j->ncats++].id, id);
+    }
+    return rc;
+}
+
 static enum geod_err check(struct job *j, const struct record *r, struct irow *row, bool *ok)
 {
     *ok = false;
@@ -43,7 +58,7 @@ static enum geod_err check(struct job *j, const struct record *r, struct irow *r
     char catid[80];
     if (!cat)
         cat = j->o->category;
-    enum geod_err rc = cat ? store_category_id(j->s, cat, catid, sizeof catid) : GEOD_ENOTFOUND;
+    enum geod_err rc = cat ? category(j, cat, catid, sizeof catid) : GEOD_ENOTFOUND;
     if (rc == GEOD_ENOTFOUND)
         return import_bad(j, r->where, "category",
                           cat ? "not a category (GET /v1/categories)" : "missing"),

@@ -79,6 +79,10 @@ struct job {
     size_t alen, acap;
     size_t bad;
     double t0, last_progress;
+    struct { /* the category texts seen, resolved (import_facility.c) */
+        char text[64], id[32];
+    } cats[16];
+    size_t ncats;
 };
 
 /* Sets the one-line reason and returns rc. */
