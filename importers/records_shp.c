@@ -213,6 +213,10 @@ static enum geod_err pick_encoding(const char *enc_given, const char *cpg_path, 
     }
     bool too_big;
     char *cpg = slurp(cpg_path, 64, &too_big);
+    if (cpg && cpg[strspn(cpg, " \t\r\n")] == '\0') { /* an empty .cpg says nothing */
+        free(cpg);
+        cpg = NULL;
+    }
     if (cpg) {
         char *p = cpg + strspn(cpg, " \t\r\n");
         p[strcspn(p, " \t\r\n")] = '\0';

@@ -309,6 +309,10 @@ static void test_encodings(void)
     int n;
     T_CHECK(s && read_all(s, &n, err, sizeof err) == GEOD_ENOTFOUND && n == 4);
     rec_close(s);
+    spit(part("cpg"), " \r\n", 3); /* an empty .cpg says nothing */
+    s = open_ok(path, NULL, enc, crs);
+    T_CHECKF(strcmp(enc, "utf-8 (not said: the file must prove it)") == 0, "%s", enc);
+    rec_close(s);
     spit(part("cpg"), "ISO-8859-1\r\n", 12);
     T_CHECK(open_err(path, NULL, err, sizeof err) == GEOD_EINVAL);
     T_CHECKF(strstr(err, "ISO-8859-1") && strstr(err, ".cpg"), "%s", err);
