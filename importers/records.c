@@ -1,7 +1,9 @@
 /* records.c - record sources. CSV streams through importers/csv.c, each field decoded by
  * importers/text.c into a per-record arena. GeoJSON is read whole by importers/geojson.c (which
- * checks the geometry), its features kept as records of stringified properties. */
-#include "importers/records.h"
+ * checks the geometry), its features kept as records of stringified properties. Other formats
+ * live in files of their own (records_shp.c, records_sqlite.c) behind struct rec_ops
+ * (records_impl.h): this file keeps their field names and dispatches to them. */
+#include "importers/records_impl.h"
 #include "importers/csv.h"
 #include "importers/geojson.h"
 
@@ -37,6 +39,9 @@ struct rec_source {
     /* GeoJSON */
     struct grec *g;
     size_t ng, gcap, gnext;
+    /* a source of its own file (records_impl.h) */
+    const struct rec_ops *ops;
+    void *impl;
 };
 
 static enum geod_err add_name(struct rec_source *s, const char *name)
@@ -315,6 +320,26 @@ static enum geod_err next_geojson(struct rec_source *s, struct record *r)
     return GEOD_OK;
 }
 
+/* ---- sources in files of their own ---- */
+
+enum geod_err rec_source_new(const struct rec_ops *ops, void *impl, struct rec_source **out)
+{
+    struct rec_source *s = calloc(1, sizeof *s);
+    if (!s)
+        return GEOD_ENOMEM;
+    s->ops = ops;
+    s->impl = impl;
+    *out = s;
+    return GEOD_OK;
+}
+
+enum geod_err rec_source_add_field(struct rec_source *s, const char *name)
+{
+    if (!*name || find_name(s, name) >= 0)
+        return GEOD_EINVAL;
+    return add_name(s, name);
+}
+
 /* ---- common ---- */
 
 size_t rec_nfields(const struct rec_source *s)
@@ -329,11 +354,15 @@ const char *rec_field_name(const struct rec_source *s, size_t i)
 
 enum geod_err rec_next(struct rec_source *s, struct record *r, char *err, size_t errlen)
 {
+    if (s->ops)
+        return s->ops->next(s->impl, r, err, errlen);
     return s->csv ? next_csv(s, r, err, errlen) : next_geojson(s, r);
 }
 
 double rec_progress(const struct rec_source *s)
 {
+    if (s->ops)
+        return s->ops->progress(s->impl);
     if (s->csv && s->size > 0) {
         long pos = ftell(s->f);
         return pos > 0 ? (double)pos / (double)s->size : 0;
@@ -345,6 +374,8 @@ void rec_close(struct rec_source *s)
 {
     if (!s)
         return;
+    if (s->ops)
+        s->ops->close(s->impl);
     csv_close(s->csv);
     if (s->f)
         fclose(s->f);

@@ -1,7 +1,8 @@
 /* crs_epsg.c - PROJ transformations WGS-84 <-> EPSG:n, cached per thread (least recently used
  * out). proj_normalize_for_visualization fixes the axis order to (east, north) / (lon, lat):
  * EPSG:4547, for one, is defined northing first. PROJ finds EPSG definitions in proj.db
- * (Debian's proj-data), offline. */
+ * (Debian's proj-data), offline. crs_epsg_identify_wkt names the EPSG system a WKT describes,
+ * through the same database (ESRI names included, which is what Shapefile .prj files use). */
 #include "index/crs_epsg.h"
 
 #include <math.h>
@@ -140,4 +141,64 @@ bool crs_epsg_is_geographic(struct crs_epsg_cache *c, int epsg)
 {
     struct entry *e = lookup(c, epsg);
     return e && e->geographic;
+}
+
+/* The EPSG code obj carries itself (an ID / AUTHORITY["EPSG", n]), or 0. */
+static int own_epsg(PJ *obj)
+{
+    const char *auth = proj_get_id_auth_name(obj, 0);
+    const char *code = proj_get_id_code(obj, 0);
+    if (!auth || !code || strcasecmp(auth, "EPSG") != 0)
+        return 0;
+    char *end;
+    long v = strtol(code, &end, 10);
+    return *end == '\0' && v > 0 && v < 1000000 ? (int)v : 0;
+}
+
+enum geod_err crs_epsg_identify_wkt(const char *wkt, int *epsg)
+{
+    PJ_CONTEXT *ctx = proj_context_create();
+    if (!ctx)
+        return GEOD_ENOMEM;
+    proj_log_level(ctx, PJ_LOG_NONE);
+    enum geod_err rc = GEOD_EINVAL;
+    PJ *obj = proj_create(ctx, wkt);
+    if (obj && !proj_is_crs(obj)) {
+        proj_destroy(obj);
+        obj = NULL;
+    }
+    if (obj) {
+        rc = GEOD_ECRS;
+        int own = own_epsg(obj);
+        int *confidence = NULL;
+        PJ_OBJ_LIST *list = own ? NULL : proj_identify(ctx, obj, "EPSG", NULL, &confidence);
+        int n = list ? proj_list_get_count(list) : 0;
+        int best = 0, best_conf = -1, tie = 0;
+        for (int i = 0; i < n; i++) {
+            PJ *c = proj_list_get(ctx, list, i);
+            int code = c ? own_epsg(c) : 0;
+            proj_destroy(c);
+            if (!code || confidence[i] < best_conf)
+                continue;
+            if (confidence[i] > best_conf) {
+                best = code;
+                best_conf = confidence[i];
+                tie = 0;
+            } else if (code != best) {
+                tie = code;
+            }
+        }
+        if (own) {
+            *epsg = own;
+            rc = GEOD_OK;
+        } else if (best && best_conf >= 70 && !tie) {
+            *epsg = best;
+            rc = GEOD_OK;
+        }
+        proj_int_list_destroy(confidence);
+        proj_list_destroy(list);
+        proj_destroy(obj);
+    }
+    proj_context_destroy(ctx);
+    return rc;
 }

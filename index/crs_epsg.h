@@ -29,6 +29,14 @@ enum geod_err crs_epsg_from_wgs84(struct crs_epsg_cache *c, int epsg, double lon
 enum geod_err crs_epsg_to_wgs84(struct crs_epsg_cache *c, int epsg, double x, double y, double *lon,
                                 double *lat);
 
+/* The EPSG code of a coordinate system given as WKT (OGC WKT1, ESRI's WKT1 as in a Shapefile's
+ * .prj, or WKT2): the EPSG AUTHORITY/ID the WKT itself carries, else the best of PROJ's
+ * proj_identify() matches against its EPSG database when its confidence is at least 70 (a tie
+ * between two codes at the top is no answer). GEOD_EINVAL when PROJ cannot parse the WKT,
+ * GEOD_ECRS when no EPSG system matches well enough, GEOD_ENOMEM. Opens its own PROJ context:
+ * meant for once per file, not per position. */
+enum geod_err crs_epsg_identify_wkt(const char *wkt, int *epsg);
+
 /* Whether the system is geographic (degrees) rather than projected (metres); false when
  * unknown. */
 bool crs_epsg_is_geographic(struct crs_epsg_cache *c, int epsg);

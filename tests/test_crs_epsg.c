@@ -118,10 +118,70 @@ static void test_bad(void)
     crs_epsg_cache_free(c);
 }
 
+/* ESRI WKT (as Shapefile .prj files hold it, no authority inside) written by PROJ's projinfo
+ * for each code, identified back to the same code; GDAL's .prj of the import fixtures; WKT with
+ * an AUTHORITY; and WKT that is not a system, or a system EPSG does not have. */
+static void test_identify_wkt(void)
+{
+    static const int codes[] = {4326, 4490, 4547, 4549, 4545, 32650, 3857, 2436, 4214, 2385};
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        char cmd[128], wkt[4096] = "";
+        snprintf(cmd, sizeof cmd, "projinfo -o WKT1_ESRI --single-line -q EPSG:%d", codes[i]);
+        FILE *p = popen(cmd, "r");
+        size_t n = p ? fread(wkt, 1, sizeof wkt - 1, p) : 0;
+        wkt[n] = '\0';
+        if (p)
+            pclose(p);
+        int epsg = 0;
+        T_CHECKF(n > 20 && strstr(wkt, "AUTHORITY") == NULL, "projinfo EPSG:%d: %s", codes[i], wkt);
+        enum geod_err rc = crs_epsg_identify_wkt(wkt, &epsg);
+        T_CHECKF(rc == GEOD_OK && epsg == codes[i], "EPSG:%d identified as %d (rc %d)", codes[i],
+                 epsg, rc);
+    }
+    /* written by GDAL's ogr2ogr -t_srs EPSG:4547 / -a_srs EPSG:4490 (make_fixtures.sh) */
+    static const struct {
+        const char *path;
+        int epsg;
+    } prj[] = {{"tests/data/import/facilities_4547.prj", 4547},
+               {"tests/data/import/districts_4490.prj", 4490}};
+    for (size_t i = 0; i < 2; i++) {
+        char wkt[4096] = "";
+        FILE *f = fopen(prj[i].path, "r");
+        size_t n = f ? fread(wkt, 1, sizeof wkt - 1, f) : 0;
+        wkt[n] = '\0';
+        if (f)
+            fclose(f);
+        int epsg = 0;
+        T_CHECKF(crs_epsg_identify_wkt(wkt, &epsg) == GEOD_OK && epsg == prj[i].epsg, "%s: %d",
+                 prj[i].path, epsg);
+    }
+    /* the WKT's own authority wins, whatever its name says */
+    int epsg = 0;
+    T_CHECK(crs_epsg_identify_wkt(
+                "GEOGCS[\"anything\",DATUM[\"WGS_1984\",SPHEROID[\"WGS 84\",6378137,"
+                "298.257223563]],PRIMEM[\"Greenwich\",0],UNIT[\"degree\",0.0174532925199433],"
+                "AUTHORITY[\"EPSG\",\"4326\"]]",
+                &epsg) == GEOD_OK &&
+            epsg == 4326);
+    /* a transverse Mercator on an invented ellipsoid: PROJ parses it, EPSG has nothing like it */
+    T_CHECK(crs_epsg_identify_wkt(
+                "PROJCS[\"weird\",GEOGCS[\"x\",DATUM[\"D_x\",SPHEROID[\"s\",6378000,300]],"
+                "PRIMEM[\"Greenwich\",0],UNIT[\"Degree\",0.0174532925199433]],"
+                "PROJECTION[\"Transverse_Mercator\"],PARAMETER[\"False_Easting\",12345],"
+                "PARAMETER[\"Central_Meridian\",111.3],PARAMETER[\"Scale_Factor\",1],"
+                "PARAMETER[\"Latitude_Of_Origin\",0],UNIT[\"Meter\",1]]",
+                &epsg) == GEOD_ECRS);
+    T_CHECK(crs_epsg_identify_wkt("not wkt at all", &epsg) == GEOD_EINVAL);
+    T_CHECK(crs_epsg_identify_wkt("", &epsg) == GEOD_EINVAL);
+    /* a unit is WKT PROJ reads, but not a coordinate system */
+    T_CHECK(crs_epsg_identify_wkt("UNIT[\"metre\",1]", &epsg) == GEOD_EINVAL);
+}
+
 int main(void)
 {
     T_RUN(test_4547_vs_cs2cs);
     T_RUN(test_3857);
     T_RUN(test_bad);
+    T_RUN(test_identify_wkt);
     return T_END();
 }
