@@ -11,7 +11,8 @@
 #include <sys/stat.h>
 
 static const char usage[] =
-    "usage: geod import FILE --db PATH [--format csv|geojson] [--kind facility|division]\n"
+    "usage: geod import FILE --db PATH [--format csv|geojson|shp|sqlite] [--table T]\n"
+    "       [--kind facility|division|enterprise]\n"
     "       [--category C] [--crs wgs84|gcj02|bd09|cgcs2000|EPSG:n] [--encoding "
     "utf-8|gbk|gb18030]\n"
     "       [--map COLUMN=FIELD ...] [--source NAME] [--report FILE] [--dry-run] [--skip-bad]\n"
@@ -39,6 +40,8 @@ int geod_import(int argc, char **argv)
             db = v;
         else if ((v = opt(argc, argv, &i, "--format")))
             o.format = v;
+        else if ((v = opt(argc, argv, &i, "--table")))
+            o.table = v;
         else if ((v = opt(argc, argv, &i, "--kind")))
             kind = v;
         else if ((v = opt(argc, argv, &i, "--category")))

@@ -260,19 +260,35 @@ static enum geod_err write_rows(struct job *j)
     return GEOD_OK;
 }
 
+/* The format a file name says, "" for none. */
+static const char *format_of(const char *path)
+{
+    static const char *const ext[][2] = {
+        {".csv", "csv"},        {".txt", "csv"},       {".geojson", "geojson"},
+        {".json", "geojson"},   {".shp", "shp"},       {".sqlite", "sqlite"},
+        {".db", "sqlite"},      {".spatialite", "sqlite"}, {".sqlite3", "sqlite"},
+    };
+    const char *dot = strrchr(path, '.');
+    for (size_t i = 0; dot && i < sizeof ext / sizeof ext[0]; i++)
+        if (strcasecmp(dot, ext[i][0]) == 0)
+            return ext[i][1];
+    return dot && !strchr(dot, '/') ? dot + 1 : "";
+}
+
 /* Format, encoding and coordinate system: given, else what the file says. */
 static enum geod_err open_source(struct job *j, struct rec_source **src)
 {
     const struct import_opts *o = j->o;
-    const char *ext = strrchr(o->path, '.');
-    const char *format = o->format                                                   ? o->format
-                         : !ext                                                      ? ""
-                         : !strcasecmp(ext, ".csv") || !strcasecmp(ext, ".txt")      ? "csv"
-                         : !strcasecmp(ext, ".geojson") || !strcasecmp(ext, ".json") ? "geojson"
-                                                                                     : ext + 1;
+    const char *format = o->format ? o->format : format_of(o->path);
     snprintf(j->st->format, sizeof j->st->format, "%s", format);
     char crs[64] = "";
     enum geod_err rc;
+    if (o->table && strcmp(format, "sqlite") != 0)
+        return import_fail(j, GEOD_EINVAL, "--table is for SQLite files (--format sqlite)");
+    if (o->encoding && strcmp(format, "csv") != 0 && strcmp(format, "shp") != 0)
+        return import_fail(j, GEOD_EINVAL, "--encoding is for CSV files and Shapefiles (%s files "
+                                           "are UTF-8)",
+                           format);
     if (strcmp(format, "csv") == 0) {
         enum text_encoding enc = TEXT_UTF8; /* BOM or plain: decoding proves it field by field */
         if (o->encoding && text_encoding_parse(o->encoding, &enc))
@@ -282,18 +298,44 @@ static enum geod_err open_source(struct job *j, struct rec_source **src)
                  o->encoding ? "" : " (not given: the file must prove it)");
         rc = rec_open_csv(o->path, enc, src, j->err, j->errlen);
         if (rc == GEOD_EINVAL && !o->encoding && strstr(j->err, "UTF-8"))
-            strncat(j->err, " (a GBK file? give --encoding gbk)", j->errlen - strlen(j->err) - 1);
+            strncat(j->err, " (a GBK file? give --encoding gbk)",
+                    j->errlen - strlen(j->err) - 1);
     } else if (strcmp(format, "geojson") == 0) {
         snprintf(j->st->encoding, sizeof j->st->encoding, "utf-8");
         rc = rec_open_geojson(o->path, src, crs, sizeof crs, j->err, j->errlen);
+    } else if (strcmp(format, "shp") == 0) {
+        enum text_encoding enc;
+        if (o->encoding && text_encoding_parse(o->encoding, &enc))
+            return import_fail(j, GEOD_EINVAL, "--encoding %s: want utf-8, gbk or gb18030",
+                               o->encoding);
+        /* a given --crs stands for the .prj, which is then not read */
+        rc = rec_open_shp(o->path, o->encoding, src, j->st->encoding, sizeof j->st->encoding, crs,
+                          o->crs ? 0 : sizeof crs, j->err, j->errlen);
+        if (rc == GEOD_EINVAL && !o->encoding && strstr(j->err, "UTF-8"))
+            strncat(j->err, " (a GBK file? give --encoding gbk)",
+                    j->errlen - strlen(j->err) - 1);
+    } else if (strcmp(format, "sqlite") == 0) {
+        snprintf(j->st->encoding, sizeof j->st->encoding, "utf-8");
+        rc = rec_open_sqlite(o->path, o->table, src, crs, sizeof crs, j->err, j->errlen);
+        if (rc == GEOD_ENOTFOUND)
+            rc = GEOD_EINVAL; /* a missing table: err lists the tables */
     } else {
         return import_fail(j, GEOD_EINVAL,
-                           "format %s is not supported (csv, geojson): give --format",
+                           "format %s is not supported (csv, geojson, shp, sqlite): give --format",
                            *format ? format : "(none)");
     }
     if (rc)
         return rc;
-    /* the coordinate system: --crs, else the file's, else GeoJSON's WGS-84 */
+    /* the coordinate system: --crs, else the file's, else GeoJSON's WGS-84; a Shapefile
+     * without a .prj or a table without an SRID must be told */
+    if (!o->crs && !*crs && (strcmp(format, "shp") == 0 || strcmp(format, "sqlite") == 0)) {
+        rec_close(*src);
+        *src = NULL;
+        return import_fail(j, GEOD_EINVAL,
+                           "%s does not say its coordinate system (%s): give --crs (wgs84, "
+                           "gcj02, bd09, cgcs2000 or EPSG:n)",
+                           o->path, strcmp(format, "shp") == 0 ? "no .prj" : "no SRID");
+    }
     const char *c = o->crs ? o->crs : *crs ? crs : "wgs84";
     const char *epsg = strstr(c, "EPSG");
     char norm[32];

@@ -17,7 +17,8 @@ enum import_kind { IMPORT_FACILITY, IMPORT_DIVISION, IMPORT_ENTERPRISE };
 
 struct import_opts {
     const char *path;
-    const char *format;   /* csv, geojson; NULL: from the file name's extension */
+    const char *format;   /* csv, geojson, shp, sqlite; NULL: from the file name's extension */
+    const char *table;    /* sqlite: the table; NULL: the only one (with a geometry column) */
     enum import_kind kind;
     const char *category; /* facilities: the category of rows that name none */
     const char *crs;      /* wgs84, gcj02, bd09, cgcs2000 or EPSG:n; NULL: from the file */

@@ -348,7 +348,7 @@ enum geod_err rec_open_shp(const char *path, const char *enc_given, struct rec_s
     if (!rc)
         rc = pick_encoding(enc_given, cpg, dbf_language_driver(s->dbf), &enc, enc_out, enc_len, err,
                            errlen);
-    if (!rc)
+    if (!rc && crs_len) /* no room for it: the caller knows the system, the .prj is not read */
         rc = read_prj(prj, crs_out, crs_len, err, errlen);
     if (!rc)
         rc = text_conv_new(enc, &s->conv);

@@ -394,7 +394,7 @@ enum geod_err shp_next(struct shp_reader *r, struct shp_shape *s, char *err, siz
             return GEOD_ENOTFOUND;
         off = r->pos;
     }
-    size_t len;
+    size_t len = 0;
     enum geod_err rc = read_record(r, off, shx_len, &len, err, errlen);
     if (rc)
         return rc;
