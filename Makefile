@@ -86,7 +86,7 @@ run: build/geod
 	@echo "geod: serving the built-in Wuhan data at http://$(LISTEN)/  (store: $(DB))"
 	build/geod serve --db $(DB) --listen $(LISTEN)
 
-bench: $(BENCHES)
+bench: $(BENCHES) build/geod
 	bench/run
 
 FUZZ_SECONDS ?= 60
