@@ -32,8 +32,12 @@ static sqlite3_stmt *stmt(struct store *s, int which)
 
 enum geod_err store_import_begin(struct store *s)
 {
+    /* import_seen_enterprise: the same for store_upsert_enterprise (data/store_enterprise.c) */
     if (store_exec(s, "CREATE TEMP TABLE IF NOT EXISTS import_seen (key TEXT PRIMARY KEY)") ||
-        store_exec(s, "DELETE FROM temp.import_seen"))
+        store_exec(s, "DELETE FROM temp.import_seen") ||
+        store_exec(s, "CREATE TEMP TABLE IF NOT EXISTS import_seen_enterprise"
+                      " (key TEXT PRIMARY KEY)") ||
+        store_exec(s, "DELETE FROM temp.import_seen_enterprise"))
         return GEOD_ESTORE;
     return GEOD_OK;
 }
