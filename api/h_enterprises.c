@@ -124,8 +124,8 @@ static bool position_params(struct api_req *r, struct api_pos *pos, bool *has_po
 
 void api_h_enterprises(struct api_req *r)
 {
-    static const char *const allowed[] = {"q",      "district", "lon", "lat", "radius",
-                                          "limit",  "crs",      "out_crs", NULL};
+    static const char *const allowed[] = {"q",     "district", "lon",     "lat", "radius",
+                                          "limit", "crs",      "out_crs", NULL};
     struct api_pos pos = {0};
     struct enterprises_query eq = {0};
     uint64_t limit;
@@ -174,9 +174,9 @@ void api_h_enterprises(struct api_req *r)
     enc_array(e, (uint32_t)n);
     for (size_t i = 0; i < n; i++) {
         const struct enterprise *x = &t->e[hits[i].idx];
-        double d = eq.has_pos ? render_distance(hits[i].distance_m, pos.lon, pos.lat, x->lon,
-                                                x->lat)
-                              : NAN;
+        double d = eq.has_pos
+                       ? render_distance(hits[i].distance_m, pos.lon, pos.lat, x->lon, x->lat)
+                       : NAN;
         write_item(e, x, pos.out_crs, d, geojson);
     }
     enc_end(e);

@@ -18,7 +18,7 @@
 
 /* positions as 17 significant digits, which read back as the same doubles */
 #define ENTERPRISE_JSON                                                                            \
-    "json_object('id', id, 'credit_code', credit_code, 'name', name, 'address', address,"         \
+    "json_object('id', id, 'credit_code', credit_code, 'name', name, 'address', address,"          \
     " 'lon', json(printf('%!.17g', lon)), 'lat', json(printf('%!.17g', lat)),"                     \
     " 'district_code', district_code, 'industry', industry,"                                       \
     " 'disabled_employees', disabled_employees, 'certified_on', certified_on, 'source', source,"   \
@@ -75,8 +75,7 @@ enum geod_err store_enterprise_check(const struct store_enterprise *e, const cha
         bad = "lon";
     else if (!(e->lat >= -90 && e->lat <= 90))
         bad = "lat";
-    else if (e->district_code &&
-             (strlen(e->district_code) != 12 || !digits(e->district_code, 12)))
+    else if (e->district_code && (strlen(e->district_code) != 12 || !digits(e->district_code, 12)))
         bad = "district_code";
     else if (e->industry && !text_ok(e->industry, 0))
         bad = "industry";
@@ -131,9 +130,10 @@ static enum geod_err run(sqlite3_stmt *st)
 static enum geod_err audit(struct store *s, int64_t id, const char *action, const char *actor,
                            const char *before_json)
 {
-    sqlite3_stmt *st = prep(s, "INSERT INTO record_audit (entity, entity_key, action, actor, at,"
-                               " before, after) SELECT 'enterprise', credit_code, ?2, ?3,"
-                               " updated_at, ?4, " ENTERPRISE_JSON " FROM enterprise WHERE id = ?1");
+    sqlite3_stmt *st =
+        prep(s, "INSERT INTO record_audit (entity, entity_key, action, actor, at,"
+                " before, after) SELECT 'enterprise', credit_code, ?2, ?3,"
+                " updated_at, ?4, " ENTERPRISE_JSON " FROM enterprise WHERE id = ?1");
     if (!st)
         return GEOD_ESTORE;
     sqlite3_bind_int64(st, 1, id);
@@ -190,9 +190,9 @@ static bool same_row(sqlite3_stmt *st, const struct store_enterprise *e)
            same_text(st, 3, e->address) && sqlite3_column_double(st, 4) == e->lon &&
            sqlite3_column_double(st, 5) == e->lat && same_text(st, 6, e->district_code) &&
            same_text(st, 7, e->industry) &&
-           (e->disabled_employees < 0 ? unknown
-                                      : !unknown && sqlite3_column_int64(st, 8) ==
-                                                        e->disabled_employees) &&
+           (e->disabled_employees < 0
+                ? unknown
+                : !unknown && sqlite3_column_int64(st, 8) == e->disabled_employees) &&
            same_text(st, 9, e->certified_on) && sqlite3_column_int(st, 10) == 0;
 }
 
@@ -333,9 +333,8 @@ enum geod_err store_load_enterprises(struct store *s, struct enterprises_builder
             .lat = sqlite3_column_double(st, 6),
             .district_code = col_text(st, 7),
             .industry = col_text(st, 8),
-            .disabled_employees = sqlite3_column_type(st, 9) == SQLITE_NULL
-                                      ? -1
-                                      : sqlite3_column_int64(st, 9),
+            .disabled_employees =
+                sqlite3_column_type(st, 9) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 9),
             .certified_on = col_text(st, 10),
             .source = col_text(st, 11),
         };

@@ -12,16 +12,16 @@
 #include <stdint.h>
 
 /* An enterprise as written. Strings may be NULL (unknown) except credit_code, name, source and
- * source_key. */
+ * source_key; an empty string is refused (write NULL for unknown). */
 struct store_enterprise {
-    const char *credit_code;    /* 18 characters, credit_code_valid */
-    const char *name;           /* UTF-8, no control characters, 1..NAMES_MAX_NAME code points */
+    const char *credit_code; /* 18 characters, credit_code_valid */
+    const char *name;        /* UTF-8, no control characters, 1..NAMES_MAX_NAME code points */
     const char *address;
-    double lon, lat;            /* WGS-84 degrees */
-    const char *district_code;  /* 12 digits (420102000000) or NULL */
+    double lon, lat;           /* WGS-84 degrees */
+    const char *district_code; /* 12 digits (420102000000) or NULL */
     const char *industry;
     int64_t disabled_employees; /* >= 0, or -1 unknown */
-    const char *certified_on;   /* YYYY-MM-DD (a real date) or NULL */
+    const char *certified_on;   /* YYYY-MM-DD (a real date, 1949-2099) or NULL */
     const char *source;         /* "synthetic" for generated records */
     const char *source_key;     /* the record's key in its source, unique per source */
 };

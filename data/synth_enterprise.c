@@ -61,8 +61,7 @@ enum geod_err synth_enterprise(const struct store_facility *f, struct synth_ente
         s = (s ^ (unsigned char)*p) * 0x100000001b3ull;
     const char *div = f->division_code;
     bool has_div = div && strlen(div) == 12;
-    snprintf(buf->district_code, sizeof buf->district_code, "%.6s000000",
-             has_div ? div : "420100");
+    snprintf(buf->district_code, sizeof buf->district_code, "%.6s000000", has_div ? div : "420100");
     /* 9 market regulation, 1 enterprise, the district's region code, the organization code */
     memcpy(buf->credit_code, "91", 2);
     memcpy(buf->credit_code + 2, buf->district_code, 6);

@@ -117,8 +117,8 @@ int geod_snapshot_from(struct store *s, const char *path, const struct geod_piny
         (rc = store_load_enterprises(s, eb, &egen, &bad_id))) {
         enterprises_builder_free(eb);
         if (rc == GEOD_ECORRUPT)
-            fprintf(stderr, "geod: cannot load %s: enterprise %lld is not a valid record\n",
-                    path, (long long)bad_id);
+            fprintf(stderr, "geod: cannot load %s: enterprise %lld is not a valid record\n", path,
+                    (long long)bad_id);
         else
             fprintf(stderr, "geod: cannot load the enterprises of %s: %s (%s)\n", path,
                     geod_strerror(rc), store_errmsg(s));
@@ -141,7 +141,7 @@ int geod_snapshot_from(struct store *s, const char *path, const struct geod_piny
     fprintf(stderr,
             "geod: loaded %zu facilities, %zu divisions and %zu enterprises from %s, %.1f MB "
             "(%.3f s)\n",
-            (*out)->n, (*out)->div->n, (*out)->ent->n, path,
-            (double)snapshot_bytes(*out) / 1e6, geod_now() - t0);
+            (*out)->n, (*out)->div->n, (*out)->ent->n, path, (double)snapshot_bytes(*out) / 1e6,
+            geod_now() - t0);
     return 0;
 }

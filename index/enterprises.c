@@ -10,8 +10,8 @@
 #define NSTR 6 /* name, address, district_code, industry, certified_on, source */
 #define NO_STR SIZE_MAX
 
-const char *const enterprises_name_suffixes[] = {"股份有限公司", "有限责任公司", "有限公司",
-                                                 "公司", NULL};
+const char *const enterprises_name_suffixes[] = {"股份有限公司", "有限责任公司", "有限公司", "公司",
+                                                 NULL};
 
 struct brec {
     struct enterprise e;

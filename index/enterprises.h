@@ -22,10 +22,10 @@ extern const char *const enterprises_name_suffixes[];
 
 /* What a caller hands the builder: strings are copied, NULL means unknown. */
 struct enterprise_in {
-    uint32_t id;               /* the store's id, > 0, unique */
+    uint32_t id; /* the store's id, > 0, unique */
     uint32_t version;
-    const char *credit_code;   /* credit_code_valid */
-    const char *name;          /* never NULL or empty */
+    const char *credit_code; /* credit_code_valid */
+    const char *name;        /* never NULL or empty */
     const char *address;
     double lon, lat;           /* WGS-84 degrees */
     const char *district_code; /* 12 digits or NULL */
@@ -69,7 +69,8 @@ void enterprises_builder_free(struct enterprises_builder *b);
 /* Adds one. GEOD_EINVAL for id 0, an invalid credit code, a NULL or empty name, a NULL source, a
  * non-finite or out-of-range position, a district code that is not 12 digits, or
  * disabled_employees below -1. Duplicate ids are caught by finish. */
-enum geod_err enterprises_builder_add(struct enterprises_builder *b, const struct enterprise_in *in);
+enum geod_err enterprises_builder_add(struct enterprises_builder *b,
+                                      const struct enterprise_in *in);
 
 /* Builds the table and frees the builder, whatever the outcome: GEOD_EINVAL for a duplicate id;
  * errors of names_new (a name it refuses). pt and ov (both may be NULL: then no name index) are
@@ -93,14 +94,14 @@ size_t enterprises_bytes(const struct enterprises *t);
 /* A lookup. At least one of q, district, has_pos should be set (without any, it lists every
  * enterprise by name). */
 struct enterprises_query {
-    const char *q;        /* a name query (names.h's syntax) of qlen bytes, or NULL */
+    const char *q; /* a name query (names.h's syntax) of qlen bytes, or NULL */
     size_t qlen;
     const char *district; /* a 6-digit county code (420102): only enterprises whose
                            * district_code starts with it; NULL for any */
     bool has_pos;         /* lon, lat (WGS-84) given: order by distance */
     double lon, lat;
-    double max_m;         /* with a position: only within this distance (INFINITY: any) */
-    size_t limit;         /* at most this many, 1..NAMES_MAX_LIMIT */
+    double max_m; /* with a position: only within this distance (INFINITY: any) */
+    size_t limit; /* at most this many, 1..NAMES_MAX_LIMIT */
 };
 
 struct enterprises_hit {

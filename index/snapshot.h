@@ -1,6 +1,7 @@
 /* snapshot.h - an immutable view of every live facility: the records, the category table and
- * the spatial index over them, with the divisions and welfare enterprises of the same moment. Queries read a snapshot without locks; a change builds a new one.
- * Built with a snapshot_builder, which copies what it is given. */
+ * the spatial index over them, with the divisions and welfare enterprises of the same moment.
+ * Queries read a snapshot without locks; a change builds a new one. Built with a
+ * snapshot_builder, which copies what it is given. */
 #ifndef GEOD_SNAPSHOT_H
 #define GEOD_SNAPSHOT_H
 

@@ -45,10 +45,11 @@ static bool load_ents(const char *db, char *why, size_t cap)
     sqlite3 *h;
     sqlite3_stmt *st;
     if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(h, "SELECT id, credit_code, name, address, lon, lat, district_code,"
-                              " industry, disabled_employees, certified_on, source"
-                              " FROM enterprise WHERE deleted = 0 ORDER BY id", -1, &st,
-                           NULL) != SQLITE_OK) {
+        sqlite3_prepare_v2(h,
+                           "SELECT id, credit_code, name, address, lon, lat, district_code,"
+                           " industry, disabled_employees, certified_on, source"
+                           " FROM enterprise WHERE deleted = 0 ORDER BY id",
+                           -1, &st, NULL) != SQLITE_OK) {
         snprintf(why, cap, "%.300s: %s", db, sqlite3_errmsg(h));
         sqlite3_close(h);
         return false;
@@ -179,8 +180,8 @@ static long results(const char *url, bool has_pos, double qlon, double qlat, enu
         if (has_pos) {
             double d = oracle_distance(&fx.orc, qlon, qlat, e->lon, e->lat, NULL);
             double got = json_number_value(json_object_get(o, "distance_m"));
-            T_CHECKF(fabs(got - d) <= 0.005 + 1e-6, "%s: enterprise %lld: %.3f m, want %.4f",
-                     url, (long long)id, got, d);
+            T_CHECKF(fabs(got - d) <= 0.005 + 1e-6, "%s: enterprise %lld: %.3f m, want %.4f", url,
+                     (long long)id, got, d);
         }
     }
     json_decref(js);
@@ -213,10 +214,12 @@ static void test_builtin_rows(void)
     sqlite3 *h;
     T_CHECK(sqlite3_open_v2(fx.geod.db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK);
     sqlite3_stmt *st;
-    T_CHECK(sqlite3_prepare_v2(h, "SELECT count(*) FROM enterprise e JOIN facility f"
-                                  " ON f.name = e.name AND f.lon = e.lon AND f.lat = e.lat"
-                                  " AND f.category = 'welfare_enterprise' AND f.deleted = 0"
-                                  " WHERE e.deleted = 0", -1, &st, NULL) == SQLITE_OK);
+    T_CHECK(sqlite3_prepare_v2(h,
+                               "SELECT count(*) FROM enterprise e JOIN facility f"
+                               " ON f.name = e.name AND f.lon = e.lon AND f.lat = e.lat"
+                               " AND f.category = 'welfare_enterprise' AND f.deleted = 0"
+                               " WHERE e.deleted = 0",
+                               -1, &st, NULL) == SQLITE_OK);
     T_CHECK(sqlite3_step(st) == SQLITE_ROW && (size_t)sqlite3_column_int64(st, 0) == nent);
     sqlite3_finalize(st);
     sqlite3_close(h);
@@ -270,8 +273,7 @@ static void test_listing_and_districts(void)
 
 /* q (UTF-8, percent-encoded here) must find exactly the enterprises whose name contains
  * `contains` or `alt` (may be NULL), optionally in a district. Returns the number found. */
-static long name_query2(const char *q, const char *contains, const char *alt,
-                        const char *district)
+static long name_query2(const char *q, const char *contains, const char *alt, const char *district)
 {
     static int64_t ids[LIMIT_ALL];
     char enc[512], url[700];
@@ -289,8 +291,8 @@ static long name_query2(const char *q, const char *contains, const char *alt,
         bool found = false;
         for (long k = 0; k < n && !found; k++)
             found = ids[k] == e->id;
-        T_CHECKF(found, "q=%s%s%s: %s missing", q, district ? " in " : "",
-                 district ? district : "", e->name);
+        T_CHECKF(found, "q=%s%s%s: %s missing", q, district ? " in " : "", district ? district : "",
+                 e->name);
     }
     T_CHECKF(n == (long)want, "q=%s: %ld results, want %zu", q, n, want);
     return n;
@@ -341,17 +343,17 @@ static void test_q_chinese(void)
  * another brand those initials spell as well: yh is 阳红 of 夕阳红 too, and sh, an initial of
  * its own, is 寿 of 福寿. */
 static const char *const brands[][4] = {
-    {"康乐", "kang le", "kl", NULL},      {"福寿", "fu shou", "fs", NULL},
+    {"康乐", "kang le", "kl", NULL},         {"福寿", "fu shou", "fs", NULL},
     {"夕阳红", "xi yang hong", "xyh", NULL}, {"幸福", "xing fu", "xf", NULL},
-    {"颐和", "yi he", "yh", "阳红"},      {"松鹤", "song he", "sh", "寿"},
-    {"安康", "an kang", "ak", NULL},      {"乐龄", "le ling", "ll", NULL},
-    {"长青", "chang qing", "cq", NULL},   {"晚晴", "wan qing", "wq", NULL},
-    {"爱心", "ai xin", "ax", NULL},       {"同心", "tong xin", "tx", NULL},
+    {"颐和", "yi he", "yh", "阳红"},         {"松鹤", "song he", "sh", "寿"},
+    {"安康", "an kang", "ak", NULL},         {"乐龄", "le ling", "ll", NULL},
+    {"长青", "chang qing", "cq", NULL},      {"晚晴", "wan qing", "wq", NULL},
+    {"爱心", "ai xin", "ax", NULL},          {"同心", "tong xin", "tx", NULL},
 };
 static const char *const trades[][3] = {
-    {"印刷厂", "yin shua chang", "ysc"}, {"制衣厂", "zhi yi chang", "zyc"},
+    {"印刷厂", "yin shua chang", "ysc"},   {"制衣厂", "zhi yi chang", "zyc"},
     {"包装厂", "bao zhuang chang", "bzc"}, {"电子厂", "dian zi chang", "dzc"},
-    {"五金厂", "wu jin chang", "wjc"},   {"食品厂", "shi pin chang", "spc"},
+    {"五金厂", "wu jin chang", "wjc"},     {"食品厂", "shi pin chang", "spc"},
 };
 
 static void nospace(const char *in, char *out)
@@ -369,8 +371,7 @@ static void test_q_pinyin(void)
         for (size_t t = 0; t < sizeof trades / sizeof trades[0]; t++) {
             char hanzi[64], alt[64], full[128], joined[128], initials[32], upper[128];
             snprintf(hanzi, sizeof hanzi, "%s福利%s", brands[b][0], trades[t][0]);
-            snprintf(alt, sizeof alt, "%s福利%s", brands[b][3] ? brands[b][3] : "-",
-                     trades[t][0]);
+            snprintf(alt, sizeof alt, "%s福利%s", brands[b][3] ? brands[b][3] : "-", trades[t][0]);
             snprintf(full, sizeof full, "%s fu li %s", brands[b][1], trades[t][1]);
             nospace(full, joined);
             snprintf(initials, sizeof initials, "%sfl%s", brands[b][2], trades[t][2]);
@@ -496,8 +497,8 @@ static void test_formats(void)
         T_CHECKF(j && pf_msgpack(&fx, urls[i], &js, &equal, why) && equal, "%s: %s", urls[i], why);
         snprintf(gurl, sizeof gurl, "%s&format=geojson", urls[i]);
         json_t *g = get_json(gurl, 200, &geo);
-        T_CHECKF(g && strcmp(ac_content_type(&geo), "application/geo+json") == 0, "%s: %s",
-                 gurl, ac_content_type(&geo));
+        T_CHECKF(g && strcmp(ac_content_type(&geo), "application/geo+json") == 0, "%s: %s", gurl,
+                 ac_content_type(&geo));
         T_CHECKF(g && j && ac_geojson_matches(j, g, true, why), "%s: %s", gurl, why);
         json_decref(j);
         json_decref(g);

@@ -76,10 +76,10 @@ static unsigned rnd(unsigned n) /* xorshift64 */
  * region, 9 random characters of the set, the oracle's check character. */
 static void random_code(char out[19])
 {
-    static const char *const pairs[] = {"91", "92", "93", "11", "12", "51", "52", "53", "N2",
-                                        "31", "Y1"};
-    static const char *const regions[] = {"420102", "420106", "420117", "100000", "110108",
-                                          "440300", "330100", "820000"};
+    static const char *const pairs[] = {"91", "92", "93", "11", "12", "51",
+                                        "52", "53", "N2", "31", "Y1"};
+    static const char *const regions[] = {"420102", "420106", "420117", "100000",
+                                          "110108", "440300", "330100", "820000"};
     memcpy(out, pairs[rnd(sizeof pairs / sizeof pairs[0])], 2);
     memcpy(out + 2, regions[rnd(sizeof regions / sizeof regions[0])], 6);
     for (int i = 8; i < 17; i++)

@@ -135,8 +135,7 @@ static bool letter_eq(char q, char r)
 }
 
 /* Can q[i..qn) (lower-case letters and single spaces) be split into pieces for cps[j..)? */
-static bool pinyin_from(const uint32_t *cps, size_t n, size_t j, const char *q, size_t i,
-                        size_t qn)
+static bool pinyin_from(const uint32_t *cps, size_t n, size_t j, const char *q, size_t i, size_t qn)
 {
     while (i < qn && q[i] == ' ')
         i++;
@@ -232,8 +231,7 @@ static bool o_accept(void *udata, uint32_t id)
     return in_district(r, f->district) && (!f->q || o_match(r, f->q));
 }
 
-static enum geod_err find(const struct enterprises_query *q, struct enterprises_hit *out,
-                          size_t *n)
+static enum geod_err find(const struct enterprises_query *q, struct enterprises_hit *out, size_t *n)
 {
     static struct rtree_scratch *sc;
     static struct rtree_hit hits[NAMES_MAX_LIMIT];
@@ -262,8 +260,9 @@ static void test_build(void)
     T_CHECK(table && table->n == N && table->names && rtree_check(table->tree));
     for (size_t i = 0; table && i < N; i++) {
         const struct enterprise *e = enterprises_get(table, recs[i].in.id);
-        T_CHECKF(e && strcmp(e->name, recs[i].name) == 0 && strcmp(e->credit_code, recs[i].code) == 0 &&
-                     e->lon == recs[i].in.lon && e->disabled_employees == recs[i].in.disabled_employees,
+        T_CHECKF(e && strcmp(e->name, recs[i].name) == 0 &&
+                     strcmp(e->credit_code, recs[i].code) == 0 && e->lon == recs[i].in.lon &&
+                     e->disabled_employees == recs[i].in.disabled_employees,
                  "id %u", recs[i].in.id);
     }
     size_t absent = 0;
@@ -352,16 +351,21 @@ static void test_nearest_vs_brute(void)
         };
         if (rnd(5) == 0) /* exactly at one */
             eq.lat = recs[rnd(N)].in.lat, eq.lon = 114.0 + 0.6 * urnd();
-        struct rtree_query rq = {.lon = eq.lon, .lat = eq.lat, .k = (uint32_t)eq.limit,
-                                 .max_m = eq.max_m, .cat_mask = 1, .accept = o_accept,
+        struct rtree_query rq = {.lon = eq.lon,
+                                 .lat = eq.lat,
+                                 .k = (uint32_t)eq.limit,
+                                 .max_m = eq.max_m,
+                                 .cat_mask = 1,
+                                 .accept = o_accept,
                                  .udata = &f};
         size_t want = brute_nearest(items, N, &rq, BRUTE_PROJ, ref), n = 0;
         if (want > eq.limit)
             want = eq.limit;
         T_CHECKF(find(&eq, out, &n) == GEOD_OK, "query %d", t);
-        T_CHECKF(n == want, "query %d (q %s, district %s, radius %g, limit %zu): %zu results, "
-                 "want %zu", t, f.q ? f.q : "-", f.district ? f.district : "-", eq.max_m,
-                 eq.limit, n, want);
+        T_CHECKF(n == want,
+                 "query %d (q %s, district %s, radius %g, limit %zu): %zu results, "
+                 "want %zu",
+                 t, f.q ? f.q : "-", f.district ? f.district : "-", eq.max_m, eq.limit, n, want);
         for (size_t i = 0; i < n && i < want; i++) {
             uint32_t id = table->e[out[i].idx].id;
             /* only a tie within the tolerance may swap two of them */
@@ -369,8 +373,10 @@ static void test_nearest_vs_brute(void)
                         (i + 1 < want && id == ref[i + 1].id && ref[i + 1].d - ref[i].d < 1e-3) ||
                         (i > 0 && id == ref[i - 1].id && ref[i].d - ref[i - 1].d < 1e-3);
             T_CHECKF(same, "query %d, result %zu: id %u, want %u", t, i, id, ref[i].id);
-            T_CHECKF(fabs(out[i].distance_m - ref[i].d) < 1e-3, "query %d, result %zu: %.6f m, "
-                     "want %.6f", t, i, out[i].distance_m, ref[i].d);
+            T_CHECKF(fabs(out[i].distance_m - ref[i].d) < 1e-3,
+                     "query %d, result %zu: %.6f m, "
+                     "want %.6f",
+                     t, i, out[i].distance_m, ref[i].d);
         }
         total += n;
     }
@@ -401,8 +407,8 @@ static void test_listing(void)
         size_t want = m < eq.limit ? m : eq.limit;
         T_CHECKF(n == want, "listing in %s: %zu, want %zu", d ? d : "-", n, want);
         for (size_t i = 0; i < n && i < want; i++) {
-            T_CHECKF(rec_of(&out[i]) == sorted[i], "listing in %s, %zu: %s, want %s",
-                     d ? d : "-", i, rec_of(&out[i])->name, sorted[i]->name);
+            T_CHECKF(rec_of(&out[i]) == sorted[i], "listing in %s, %zu: %s, want %s", d ? d : "-",
+                     i, rec_of(&out[i])->name, sorted[i]->name);
             T_CHECK(isnan(out[i].distance_m));
         }
     }

@@ -99,7 +99,7 @@ static struct counts import(const char *src, int n, bool delete_missing)
     T_CHECK(store_begin(s) == GEOD_OK && store_import_begin(s) == GEOD_OK);
     for (int i = 0; i < n; i++) {
         struct store_enterprise e = as_store(&feed[i], src);
-        enum store_change what = (enum store_change)-1;
+        enum store_change what = (enum store_change) - 1;
         enum geod_err rc = store_upsert_enterprise(s, &e, "importer", &what);
         T_CHECKF(rc == GEOD_OK, "%s: %s (%s)", feed[i].key, geod_strerror(rc), store_errmsg(s));
         c.ins += what == STORE_INSERTED;
@@ -151,9 +151,9 @@ static bool json_is(const json_t *o, const struct rec *r, const char *src, long 
         bad = "lat";
     else if (!str_is(o, "district_code", r->has_district ? r->district : NULL))
         bad = "district_code";
-    else if (r->disabled < 0 ? !json_is_null(json_object_get(o, "disabled_employees"))
-                             : json_integer_value(json_object_get(o, "disabled_employees")) !=
-                                   r->disabled)
+    else if (r->disabled < 0
+                 ? !json_is_null(json_object_get(o, "disabled_employees"))
+                 : json_integer_value(json_object_get(o, "disabled_employees")) != r->disabled)
         bad = "disabled_employees";
     else if (!str_is(o, "certified_on", r->has_date ? r->date : NULL))
         bad = "certified_on";
@@ -173,9 +173,11 @@ static void check_audit(const struct rec *r, const char *action, const struct re
                         long long version, int deleted_before, int deleted_after)
 {
     sqlite3_stmt *st;
-    T_CHECK(sqlite3_prepare_v2(db, "SELECT action, actor, before, after FROM record_audit"
-                                   " WHERE entity = 'enterprise' AND entity_key = ?1"
-                                   " ORDER BY seq DESC LIMIT 1", -1, &st, NULL) == SQLITE_OK);
+    T_CHECK(sqlite3_prepare_v2(db,
+                               "SELECT action, actor, before, after FROM record_audit"
+                               " WHERE entity = 'enterprise' AND entity_key = ?1"
+                               " ORDER BY seq DESC LIMIT 1",
+                               -1, &st, NULL) == SQLITE_OK);
     sqlite3_bind_text(st, 1, r->code, -1, SQLITE_STATIC);
     bool row = sqlite3_step(st) == SQLITE_ROW;
     T_CHECKF(row, "%s: no audit row", r->key);
@@ -226,14 +228,30 @@ static void test_cycle(void)
     for (int i = 0; i < N; i++) {
         struct rec *r = &feed[i];
         switch (i % 8) {
-        case 0: strcat(r->name, "（新）"); break;
-        case 1: r->has_address = !r->has_address; break;
-        case 2: r->lon = nextafter(r->lon, 200); break; /* the smallest change there is */
-        case 3: r->has_district = !r->has_district; break;
-        case 4: r->disabled = r->disabled < 0 ? 0 : -1; break; /* unknown <-> none */
-        case 5: r->has_date = !r->has_date; break;
-        case 6: new_code(r->code); break;
-        case 7: r->lat += 0.001; break;
+        case 0:
+            strcat(r->name, "（新）");
+            break;
+        case 1:
+            r->has_address = !r->has_address;
+            break;
+        case 2:
+            r->lon = nextafter(r->lon, 200);
+            break; /* the smallest change there is */
+        case 3:
+            r->has_district = !r->has_district;
+            break;
+        case 4:
+            r->disabled = r->disabled < 0 ? 0 : -1;
+            break; /* unknown <-> none */
+        case 5:
+            r->has_date = !r->has_date;
+            break;
+        case 6:
+            new_code(r->code);
+            break;
+        case 7:
+            r->lat += 0.001;
+            break;
         }
     }
     c = import("feedA", N, false);
@@ -358,15 +376,18 @@ static void test_load(void)
                 e = &t->e[k];
         T_CHECKF(e && strcmp(e->name, feed[i].name) == 0 && e->lon == feed[i].lon &&
                      e->lat == feed[i].lat && e->disabled_employees == feed[i].disabled &&
-                     (feed[i].has_date ? e->certified_on && strcmp(e->certified_on, feed[i].date) == 0
-                                       : !e->certified_on) &&
+                     (feed[i].has_date
+                          ? e->certified_on && strcmp(e->certified_on, feed[i].date) == 0
+                          : !e->certified_on) &&
                      strcmp(e->source, "feedA") == 0,
                  "%s", feed[i].key);
     }
     enterprises_free(t);
     /* one row spoilt behind the store's back: the load says which */
-    T_CHECK(sqlite3_exec(db, "UPDATE enterprise SET credit_code = '914201061234567890'"
-                             " WHERE id = 7", NULL, NULL, NULL) == SQLITE_OK);
+    T_CHECK(sqlite3_exec(db,
+                         "UPDATE enterprise SET credit_code = '914201061234567890'"
+                         " WHERE id = 7",
+                         NULL, NULL, NULL) == SQLITE_OK);
     T_CHECK(enterprises_builder_new(&b) == GEOD_OK);
     T_CHECK(store_load_enterprises(s, b, &gen, &bad) == GEOD_ECORRUPT && bad == 7);
     enterprises_builder_free(b);
@@ -398,10 +419,14 @@ static void test_synthetic(void)
     for (int i = 0; i < 2000; i++) {
         snprintf(key, sizeof key, "welfare_enterprise:%d", i + 1);
         snprintf(name, sizeof name, "武汉康乐福利%s厂有限公司", i % 2 ? "印刷" : "五金");
-        struct store_facility f = {.category = "welfare_enterprise", .name = name,
-                                   .address = "武汉市（示例数据）", .lon = 114.3, .lat = 30.6,
+        struct store_facility f = {.category = "welfare_enterprise",
+                                   .name = name,
+                                   .address = "武汉市（示例数据）",
+                                   .lon = 114.3,
+                                   .lat = 30.6,
                                    .division_code = i % 10 ? "420106001002" : NULL,
-                                   .source = "synthetic", .source_key = key};
+                                   .source = "synthetic",
+                                   .source_key = key};
         T_CHECK(synth_enterprise(&f, &b1, &e1) == GEOD_OK);
         T_CHECK(synth_enterprise(&f, &b2, &e2) == GEOD_OK); /* the same again */
         const char *field = NULL;
@@ -423,8 +448,8 @@ static void test_synthetic(void)
         no_date += !e1.certified_on;
     }
     /* about 1 in 20 and 1 in 25 */
-    T_CHECKF(no_count > 50 && no_count < 160 && no_date > 40 && no_date < 130, "%zu, %zu",
-             no_count, no_date);
+    T_CHECKF(no_count > 50 && no_count < 160 && no_date > 40 && no_date < 130, "%zu, %zu", no_count,
+             no_date);
     struct store_facility other = {.category = "hospital", .name = "x", .source_key = "k"};
     T_CHECK(synth_enterprise(&other, &b1, &e1) == GEOD_EINVAL);
 }
