@@ -15,7 +15,7 @@ static const struct route routes[] = {
     {"/v1/facilities/", api_h_facility},  {"/v1/categories", api_h_categories},
     {"/healthz", api_h_healthz},          {"/v1/convert", api_h_convert},
     {"/v1/places/reverse", api_h_reverse}, {"/v1/places/search", api_h_search},
-    {"/v1/shake", api_h_shake},
+    {"/v1/shake", api_h_shake},            {"/v1/enterprises", api_h_enterprises},
 };
 
 static h2o_generator_t generator; /* a single final send needs no callbacks */

@@ -72,6 +72,7 @@ void api_h_convert(struct api_req *r);
 void api_h_reverse(struct api_req *r);
 void api_h_search(struct api_req *r);
 void api_h_shake(struct api_req *r);
+void api_h_enterprises(struct api_req *r);
 
 /* Builds what a thread's place queries need (its region index) before it serves. */
 void api_prepare_thread(struct api_thread *th, const struct snapshot *snap);

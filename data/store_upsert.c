@@ -57,10 +57,14 @@ static void row_of(sqlite3_stmt *st, struct store_facility *f, bool *deleted, in
 enum geod_err store_import_begin(struct store *s)
 {
     /* a feed is one transaction: with SQLite's default 2 MB cache its pages would spill to the
-     * WAL again and again; the cache grows only as far as the transaction needs */
+     * WAL again and again; the cache grows only as far as the transaction needs.
+     * import_seen_enterprise: the keys for store_upsert_enterprise (data/store_enterprise.c) */
     if (store_exec(s, "PRAGMA cache_size = -1048576") ||
         store_exec(s, "CREATE TEMP TABLE IF NOT EXISTS import_seen (key TEXT PRIMARY KEY)") ||
-        store_exec(s, "DELETE FROM temp.import_seen"))
+        store_exec(s, "DELETE FROM temp.import_seen") ||
+        store_exec(s, "CREATE TEMP TABLE IF NOT EXISTS import_seen_enterprise"
+                      " (key TEXT PRIMARY KEY)") ||
+        store_exec(s, "DELETE FROM temp.import_seen_enterprise"))
         return GEOD_ESTORE;
     s->import_source[0] = '\0';
     return store_bulk_begin(s);

@@ -2,6 +2,7 @@
  * pinyin tables, and a snapshot from an open store. */
 #include "geod/lifecycle.h"
 #include "data/pinyin_data.h"
+#include "data/store_enterprise.h"
 #include "importers/builtin.h"
 
 #include <errno.h>
@@ -65,9 +66,9 @@ int geod_create_store(const char *path)
     fprintf(stderr,
             "geod: created %s with the built-in Wuhan data: %zu divisions (%zu with a boundary), "
             "%zu street offices, %zu community centres, %zu hospitals (%zu suspect records left "
-            "out), %zu synthetic facilities (%.2f s)\n",
+            "out), %zu synthetic facilities, %zu synthetic welfare enterprises (%.2f s)\n",
             path, st.divisions, st.boundaries, st.street_offices, st.community_centers,
-            st.hospitals, st.hospitals_suspect, st.synthetic, geod_now() - t0);
+            st.hospitals, st.hospitals_suspect, st.synthetic, st.enterprises, geod_now() - t0);
     return 0;
 }
 
@@ -98,8 +99,10 @@ int geod_snapshot_from(struct store *s, const char *path, const struct geod_piny
     double t0 = geod_now();
     struct snapshot_builder *b;
     struct divisions_builder *db = NULL;
+    struct enterprises_builder *eb = NULL;
     struct divisions *div = NULL;
-    uint64_t gen = 0;
+    uint64_t gen = 0, egen = 0;
+    int64_t bad_id = 0;
     enum geod_err rc = snapshot_builder_new(&b);
     if (!rc && !(rc = divisions_builder_new(&db)) && !(rc = store_load_divisions(s, db))) {
         rc = divisions_builder_finish(db, &div);
@@ -110,17 +113,35 @@ int geod_snapshot_from(struct store *s, const char *path, const struct geod_piny
         snapshot_builder_divisions(b, div);
         snapshot_builder_pinyin(b, py->table, py->overrides);
     }
+    if (!rc && !(rc = enterprises_builder_new(&eb)) &&
+        (rc = store_load_enterprises(s, eb, &egen, &bad_id))) {
+        enterprises_builder_free(eb);
+        if (rc == GEOD_ECORRUPT)
+            fprintf(stderr, "geod: cannot load %s: enterprise %lld is not a valid record\n", path,
+                    (long long)bad_id);
+        else
+            fprintf(stderr, "geod: cannot load the enterprises of %s: %s (%s)\n", path,
+                    geod_strerror(rc), store_errmsg(s));
+        snapshot_builder_free(b);
+        return 1;
+    }
+    if (!rc)
+        snapshot_builder_enterprises(b, eb);
     if (!rc && (rc = store_load(s, b, &gen))) {
         fprintf(stderr, "geod: cannot load %s: %s (%s)\n", path, geod_strerror(rc),
                 store_errmsg(s));
         snapshot_builder_free(b);
         return 1;
     }
-    if (rc || (rc = snapshot_builder_finish(b, gen, out))) {
+    /* both counters only grow, so their sum does with every audited change */
+    if (rc || (rc = snapshot_builder_finish(b, gen + egen, out))) {
         fprintf(stderr, "geod: cannot build the index: %s\n", geod_strerror(rc));
         return 1;
     }
-    fprintf(stderr, "geod: loaded %zu facilities and %zu divisions from %s, %.1f MB (%.3f s)\n",
-            (*out)->n, (*out)->div->n, path, (double)snapshot_bytes(*out) / 1e6, geod_now() - t0);
+    fprintf(stderr,
+            "geod: loaded %zu facilities, %zu divisions and %zu enterprises from %s, %.1f MB "
+            "(%.3f s)\n",
+            (*out)->n, (*out)->div->n, (*out)->ent->n, path, (double)snapshot_bytes(*out) / 1e6,
+            geod_now() - t0);
     return 0;
 }

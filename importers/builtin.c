@@ -4,6 +4,7 @@
  * facilities; synth_generate adds the categories that have no open data. */
 #include "importers/builtin.h"
 #include "data/synth.h"
+#include "data/synth_enterprise.h"
 #include "data/wuhan.h"
 #include "importers/csv.h"
 #include "index/crs.h"
@@ -298,6 +299,19 @@ static enum geod_err emit_synthetic(void *udata, const struct store_facility *f)
     if (store_insert_facility(l->s, &g, ACTOR, NULL))
         return fail(l, GEOD_ESTORE, "store: %s", store_errmsg(l->s));
     l->stats->synthetic++;
+    if (strcmp(g.category, SYNTH_ENTERPRISE_CATEGORY) != 0)
+        return GEOD_OK;
+    /* the welfare enterprise whose works this facility is */
+    struct synth_enterprise_buf buf;
+    struct store_enterprise e;
+    enum store_change what;
+    enum geod_err rc = synth_enterprise(&g, &buf, &e);
+    if (!rc)
+        rc = store_upsert_enterprise(l->s, &e, ACTOR, &what);
+    if (rc)
+        return fail(l, rc, "synthetic enterprise %s: %s (%s)", g.source_key, geod_strerror(rc),
+                    store_errmsg(l->s));
+    l->stats->enterprises++;
     return GEOD_OK;
 }
 
@@ -311,7 +325,11 @@ static enum geod_err insert_synthetic(struct loader *l)
         a[i] = (struct synth_anchor){u->lon, u->lat,  u->district, u->street,
                                      u->name, u->code, u->is_street};
     }
-    enum geod_err rc = synth_generate(a, l->n, SYNTH_SEED, emit_synthetic, l);
+    enum geod_err rc = store_import_begin(l->s); /* store_upsert_enterprise tracks keys */
+    if (rc)
+        rc = fail(l, rc, "store: %s", store_errmsg(l->s));
+    else
+        rc = synth_generate(a, l->n, SYNTH_SEED, emit_synthetic, l);
     free(a);
     return rc;
 }

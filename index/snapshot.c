@@ -25,6 +25,7 @@ struct snapshot_builder {
         size_t id, name_zh; /* arena offsets */
     } cat[RTREE_MAX_CATEGORIES];
     struct divisions *div;
+    struct enterprises_builder *ent;
     const struct pinyin_table *pt;
     const struct pinyin_overrides *ov;
 };
@@ -40,6 +41,7 @@ void snapshot_builder_free(struct snapshot_builder *b)
     if (!b)
         return;
     divisions_free(b->div);
+    enterprises_builder_free(b->ent);
     free(b->fac);
     free(b->arena);
     free(b);
@@ -148,6 +150,22 @@ void snapshot_builder_divisions(struct snapshot_builder *b, struct divisions *di
     b->div = div;
 }
 
+void snapshot_builder_enterprises(struct snapshot_builder *b, struct enterprises_builder *eb)
+{
+    enterprises_builder_free(b->ent);
+    b->ent = eb;
+}
+
+/* The enterprise table: what was handed over, else an empty one (still with its name index, so
+ * that a query is checked the same way). */
+static enum geod_err build_enterprises(struct snapshot_builder *b, struct snapshot *s)
+{
+    struct enterprises_builder *eb = b->ent;
+    b->ent = NULL;
+    enum geod_err rc = eb ? GEOD_OK : enterprises_builder_new(&eb);
+    return rc ? rc : enterprises_builder_finish(eb, s->pinyin, s->overrides, &s->ent);
+}
+
 /* For each division, the community_center facility whose division_code is its code. */
 static enum geod_err link_responsible(struct snapshot *s)
 {
@@ -239,7 +257,8 @@ enum geod_err snapshot_builder_finish(struct snapshot_builder *b, uint64_t gener
         divisions_builder_finish(db, &s->div); /* an empty table */
     s->pinyin = b->pt;
     s->overrides = b->ov;
-    if (!s->div || (rc = link_responsible(s)) || (rc = index_division_names(s)))
+    if (!s->div || (rc = link_responsible(s)) || (rc = index_division_names(s)) ||
+        (rc = build_enterprises(b, s)))
         goto done;
     rc = rtree_build(items, b->n, &s->tree);
 done:
@@ -261,6 +280,7 @@ void snapshot_free(struct snapshot *s)
     rtree_free(s->tree);
     divisions_free(s->div);
     names_free(s->div_names);
+    enterprises_free(s->ent);
     free(s->responsible);
     free((void *)s->fac);
     free(s->slot);
@@ -302,5 +322,7 @@ size_t snapshot_bytes(const struct snapshot *s)
         b += divisions_bytes(s->div) + s->div->n * sizeof *s->responsible;
     if (s->div_names)
         b += names_bytes(s->div_names);
+    if (s->ent)
+        b += enterprises_bytes(s->ent);
     return b + s->arena_len;
 }

@@ -1,10 +1,12 @@
 /* snapshot.h - an immutable view of every live facility: the records, the category table and
- * the spatial index over them. Queries read a snapshot without locks; a change builds a new one.
- * Built with a snapshot_builder, which copies what it is given. */
+ * the spatial index over them, with the divisions and welfare enterprises of the same moment.
+ * Queries read a snapshot without locks; a change builds a new one. Built with a
+ * snapshot_builder, which copies what it is given. */
 #ifndef GEOD_SNAPSHOT_H
 #define GEOD_SNAPSHOT_H
 
 #include "index/divisions.h"
+#include "index/enterprises.h"
 #include "index/err.h"
 #include "index/names.h"
 #include "index/rtree.h"
@@ -56,6 +58,7 @@ struct snapshot {
                                  * groups = levels); NULL without a pinyin table */
     const struct pinyin_table *pinyin;        /* borrowed from the builder's caller */
     const struct pinyin_overrides *overrides; /* borrowed, may be NULL */
+    struct enterprises *ent;    /* the welfare enterprises; never NULL (possibly empty) */
     uint32_t *responsible;      /* [div->n]: the id of the division's community_center
                                  * facility (the lowest id whose division_code is that
                                  * division's code), 0 for none */
@@ -88,6 +91,10 @@ void snapshot_builder_pinyin(struct snapshot_builder *b, const struct pinyin_tab
 
 /* Hands the division table to the snapshot being built (NULL for none). */
 void snapshot_builder_divisions(struct snapshot_builder *b, struct divisions *div);
+
+/* Hands the welfare enterprises gathered so far to the snapshot being built (NULL for none);
+ * finish builds their table with the pinyin tables given to snapshot_builder_pinyin. */
+void snapshot_builder_enterprises(struct snapshot_builder *b, struct enterprises_builder *eb);
 
 /* Builds the snapshot and frees the builder, whatever the outcome. */
 enum geod_err snapshot_builder_finish(struct snapshot_builder *b, uint64_t generation,
