@@ -81,8 +81,10 @@ int geod_import(int argc, char **argv)
         o.kind = IMPORT_FACILITY;
     } else if (strcmp(kind, "division") == 0) {
         o.kind = IMPORT_DIVISION;
+    } else if (strcmp(kind, "enterprise") == 0) {
+        o.kind = IMPORT_ENTERPRISE;
     } else {
-        fprintf(stderr, "geod import: --kind %s: want facility or division\n", kind);
+        fprintf(stderr, "geod import: --kind %s: want facility, division or enterprise\n", kind);
         return 2;
     }
     struct stat st;

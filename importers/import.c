@@ -224,7 +224,7 @@ static enum geod_err write_rows(struct job *j)
     enum geod_err rc = store_begin(j->s);
     if (rc)
         return import_fail(j, rc, "store: %s", store_errmsg(j->s));
-    if ((rc = store_import_begin(j->s)) || (rc = locator_new(j->s, &j->loc))) {
+    if ((rc = store_import_begin(j->s)) || (!j->loc && (rc = locator_new(j->s, &j->loc)))) {
         store_rollback(j->s);
         return import_fail(j, rc, "store: %s", store_errmsg(j->s));
     }
@@ -240,8 +240,6 @@ static enum geod_err write_rows(struct job *j)
     }
     if (!rc && j->o->delete_missing)
         rc = j->k->delete_missing(j, &j->st->deleted);
-    locator_free(j->loc);
-    j->loc = NULL;
     if (rc) {
         store_rollback(j->s);
         if (!j->err[0])
@@ -366,6 +364,7 @@ enum geod_err import_run(struct store *s, const struct import_opts *o, struct im
     static const struct kind_ops *const kinds[] = {
         [IMPORT_FACILITY] = &import_facility,
         [IMPORT_DIVISION] = &import_division,
+        [IMPORT_ENTERPRISE] = &import_enterprise,
     };
     struct job j = {
         .o = o, .k = kinds[o->kind], .st = st, .s = s, .log = log, .err = err, .errlen = errlen};
@@ -419,6 +418,7 @@ enum geod_err import_run(struct store *s, const struct import_opts *o, struct im
         fclose(j.report);
     if (!j.bad && j.report)
         remove(report); /* nothing to report */
+    locator_free(j.loc);
     crs_epsg_cache_free(j.proj);
     if (j.geos)
         GEOS_finish_r(j.geos);

@@ -55,7 +55,7 @@ struct kind_ops {
     enum geod_err (*delete_missing)(struct job *j, size_t *deleted);
 };
 
-extern const struct kind_ops import_facility, import_division;
+extern const struct kind_ops import_facility, import_division, import_enterprise;
 
 struct job {
     const struct import_opts *o;
