@@ -24,8 +24,9 @@ LIB_SRC   := $(wildcard index/*.c data/*.c importers/*.c api/*.c)
 MAIN_SRC  := $(wildcard geod/*.c)
 TLIB_SRC  := $(wildcard tests/lib/*.c)
 TEST_SRC  := $(wildcard tests/test_*.c)
-BENCH_SRC := $(wildcard bench/bench_*.c)
-BENCH_LIB := $(filter-out $(BENCH_SRC),$(wildcard bench/*.c))
+BENCH_SRC := $(filter-out bench/bench_peers.c,$(wildcard bench/bench_*.c))
+BENCH_LIB := $(filter-out $(BENCH_SRC) bench/bench_peers.c bench/peers.c,$(wildcard bench/*.c))
+PEER_PKGS := redis-server postgresql-15-postgis-3 libhiredis-dev libpq-dev
 FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
 
 REL_LIB   := $(LIB_SRC:%.c=build/rel/obj/%.o)
@@ -37,7 +38,7 @@ TESTS     := $(TEST_SRC:tests/%.c=build/asan/tests/%)
 FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/%.c=build/asan/tests/test_replay_%)
 BENCHES   := $(BENCH_SRC:bench/%.c=build/rel/bench/%)
 
-.PHONY: all deps test run bench fuzz clean format
+.PHONY: all deps test run bench bench-peers fuzz clean format
 # keep every intermediate object (make would delete them, and print so after the test summary)
 .SECONDARY:
 all: build/geod
@@ -89,6 +90,25 @@ run: build/geod
 bench: $(BENCHES) build/geod
 	bench/run
 
+# geod next to Redis and PostGIS (bench/bench_peers.c); installs them when missing
+bench-peers: build/geod | deps
+	@missing=; for p in $(PEER_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "bench-peers: installing$$missing"; \
+	  SUDO=; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	$(MAKE) build/rel/bench/bench_peers
+	build/rel/bench/bench_peers | tee bench/report-peers.md
+
+build/rel/obj/bench/peers.o build/rel/obj/bench/bench_peers.o: PKG_CFLAGS += $(shell pkg-config --cflags libpq hiredis 2>/dev/null)
+
+build/rel/bench/bench_peers: build/rel/obj/bench/bench_peers.o build/rel/obj/bench/peers.o $(BENCH_LIB:%.c=build/rel/obj/%.o) $(REL_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(REL_FLAGS) $^ $(PKG_LIBS) $(shell pkg-config --libs libpq hiredis) -lm -o $@
+
 FUZZ_SECONDS ?= 60
 fuzz: build/gen/unihan_pinyin.txt | deps
 	@for p in $(FUZZ_PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || \
@@ -96,7 +116,7 @@ fuzz: build/gen/unihan_pinyin.txt | deps
 	tests/fuzz/run $(FUZZ_SECONDS)
 
 format:
-	clang-format -i $(LIB_SRC) $(MAIN_SRC) $(TLIB_SRC) $(TEST_SRC) $(BENCH_SRC) $(BENCH_LIB) $(FUZZ_SRC) \
+	clang-format -i $(LIB_SRC) $(MAIN_SRC) $(TLIB_SRC) $(TEST_SRC) $(BENCH_SRC) $(BENCH_LIB) bench/bench_peers.c bench/peers.c $(FUZZ_SRC) \
 	    $(wildcard */*.h tests/lib/*.h)
 
 clean:
