@@ -338,6 +338,11 @@ int main(int argc, char **argv)
     struct gen_query *q = malloc(nq * sizeof *q);
     gen_points(GEN_CLUSTERED, 1, p, points);
     gen_queries(p, points, 1, q, nq);
+    for (size_t i = 0; i < nq; i++) { /* as the clients send them: 7 decimals */
+        char b[64];
+        snprintf(b, sizeof b, "%.7f %.7f", q[i].lon, q[i].lat);
+        sscanf(b, "%lf %lf", &q[i].lon, &q[i].lat);
+    }
     FILE *f = fopen(csv, "w");
     fputs("id,name,category,lon,lat\n", f);
     for (size_t i = 0; i < points; i++)
