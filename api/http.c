@@ -16,6 +16,7 @@ static const struct route routes[] = {
     {"/healthz", api_h_healthz},          {"/v1/convert", api_h_convert},
     {"/v1/places/reverse", api_h_reverse}, {"/v1/places/search", api_h_search},
     {"/v1/shake", api_h_shake},            {"/v1/enterprises", api_h_enterprises},
+    {"/v1/bbox", api_h_bbox},
 };
 
 static h2o_generator_t generator; /* a single final send needs no callbacks */

@@ -6,6 +6,7 @@
 
 #include "api/enc.h"
 #include "api/query.h"
+#include "index/cluster.h"
 #include "index/crs.h"
 #include "index/crs_epsg.h"
 #include "index/divisions.h"
@@ -34,6 +35,7 @@ struct api_thread {
     size_t conns;                   /* connections accepted and not yet closed */
     struct enc *enc;                /* reused by every request of this thread */
     struct rtree_scratch *scratch;
+    struct cluster_scratch *cscratch; /* for GET /v1/bbox */
     struct rtree_hit *hits;         /* [API_MAX_RESULTS + 1] */
     struct crs_epsg_cache *epsg;    /* PROJ transformations of this thread */
     struct region_index *region;    /* point-in-polygon over the divisions (GEOS: per thread) */
@@ -65,6 +67,7 @@ enum enc_format api_enc_format(const struct api_req *r);
 /* Handlers (api/h_*.c). */
 void api_h_nearby(struct api_req *r);
 void api_h_within(struct api_req *r);
+void api_h_bbox(struct api_req *r);
 void api_h_facility(struct api_req *r);
 void api_h_categories(struct api_req *r);
 void api_h_healthz(struct api_req *r);

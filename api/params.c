@@ -127,6 +127,11 @@ bool params_out_crs(struct api_req *r, enum crs_id *out)
     return crs_param(r, "crs", CRS_WGS84, &c) && crs_param(r, "out_crs", c, out);
 }
 
+bool params_systems(struct api_req *r, enum crs_id *crs, enum crs_id *out)
+{
+    return crs_param(r, "crs", CRS_WGS84, crs) && crs_param(r, "out_crs", *crs, out);
+}
+
 bool params_categories(struct api_req *r, uint64_t *mask)
 {
     const struct query_param *p = query_get(&r->q, "category");

@@ -24,6 +24,10 @@ bool params_position(struct api_req *r, struct api_pos *p);
 /* crs or out_crs alone, for answers without an input position (default wgs84). */
 bool params_out_crs(struct api_req *r, enum crs_id *out);
 
+/* crs (the system the request's coordinates are in) and out_crs (the answer's; crs by default),
+ * for inputs other than lon/lat (default wgs84). */
+bool params_systems(struct api_req *r, enum crs_id *crs, enum crs_id *out);
+
 /* An integer in [min, max]; *out = dflt when absent (and !required). */
 bool params_uint(struct api_req *r, const char *name, uint64_t min, uint64_t max, uint64_t dflt,
                  bool required, uint64_t *out);

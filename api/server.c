@@ -221,6 +221,7 @@ static enum geod_err thread_init(struct api_server *s, struct api_thread *th, in
     th->accept.ctx = &th->ctx;
     th->accept.hosts = s->config.hosts;
     if (enc_new(ENC_JSON, &th->enc) || rtree_scratch_new(&th->scratch) ||
+        cluster_scratch_new(&th->cscratch) ||
         crs_epsg_cache_new(&th->epsg) ||
         !(th->hits = malloc((API_MAX_RESULTS + 1) * sizeof *th->hits)))
         return GEOD_ENOMEM;
@@ -245,6 +246,7 @@ static void thread_dispose(struct api_thread *th)
     }
     enc_free(th->enc);
     rtree_scratch_free(th->scratch);
+    cluster_scratch_free(th->cscratch);
     crs_epsg_cache_free(th->epsg);
     region_index_free(th->region);
     free(th->hits);

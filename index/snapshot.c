@@ -260,7 +260,9 @@ enum geod_err snapshot_builder_finish(struct snapshot_builder *b, uint64_t gener
     if (!s->div || (rc = link_responsible(s)) || (rc = index_division_names(s)) ||
         (rc = build_enterprises(b, s)))
         goto done;
-    rc = rtree_build(items, b->n, &s->tree);
+    if ((rc = rtree_build(items, b->n, &s->tree)))
+        goto done;
+    rc = cluster_build(items, b->n, &s->clusters);
 done:
     free(items);
     free(fac);
@@ -278,6 +280,7 @@ void snapshot_free(struct snapshot *s)
     if (!s)
         return;
     rtree_free(s->tree);
+    cluster_free(s->clusters);
     divisions_free(s->div);
     names_free(s->div_names);
     enterprises_free(s->ent);
@@ -318,6 +321,8 @@ size_t snapshot_bytes(const struct snapshot *s)
     size_t b = sizeof *s + s->n * sizeof *s->fac + (s->slot ? (size_t)s->max_id + 1 : 0) * sizeof *s->slot;
     if (s->tree)
         b += rtree_bytes(s->tree);
+    if (s->clusters)
+        b += cluster_bytes(s->clusters);
     if (s->div)
         b += divisions_bytes(s->div) + s->div->n * sizeof *s->responsible;
     if (s->div_names)

@@ -5,6 +5,7 @@
 #ifndef GEOD_SNAPSHOT_H
 #define GEOD_SNAPSHOT_H
 
+#include "index/cluster.h"
 #include "index/divisions.h"
 #include "index/enterprises.h"
 #include "index/err.h"
@@ -53,6 +54,7 @@ struct snapshot {
     size_t ncat;
     struct snapshot_category cats[RTREE_MAX_CATEGORIES];
     struct rtree *tree;         /* over fac, item ids = facility ids */
+    struct cluster_index *clusters; /* map clusters over fac (GET /v1/bbox), ids = facility ids */
     struct divisions *div;      /* never NULL (possibly empty) */
     struct names *div_names;    /* name search over div (entry ids = indexes into div->d,
                                  * groups = levels); NULL without a pinyin table */
