@@ -15,7 +15,7 @@ struct auth_config {
     int64_t session_touch;     /* last_seen is written at most this often per session (60) */
     int64_t login_window;      /* failures older than this (from the first) are forgotten (15 min) */
     int64_t account_slow_after; /* after this many failures for one name in the window, each
-                                   next attempt must wait 2^(failures - slow_after) s after the
+                                   next attempt must wait 2^(failures - slow_after + 1) s after the
                                    last one, up to login_slow_max (3) */
     int64_t address_slow_after; /* the same for one address (10) */
     int64_t login_slow_max;    /* the longest such wait (60) */

@@ -15,7 +15,7 @@ static int64_t spacing(const struct auth_config *c, struct auth_throttle_limits 
 {
     if (failures < lim.slow_after)
         return 0;
-    int64_t k = failures - lim.slow_after;
+    int64_t k = failures - lim.slow_after + 1; /* 2 s at the first: never "within a second" */
     return k >= 62 || ((int64_t)1 << k) > c->login_slow_max ? c->login_slow_max : (int64_t)1 << k;
 }
 

@@ -1,7 +1,7 @@
 /* auth_throttle.h - the policy of failed logins, as arithmetic on a failure record (no I/O):
- * within login_window seconds of the first failure, failures count; past slow_after of them each
- * next attempt must come at least 2^(failures - slow_after) s (at most login_slow_max) after the
- * last; lock_after of them lock the key for login_lockout seconds, after which counting starts
+ * within login_window seconds of the first failure, failures count; once there are slow_after of them each
+ * next attempt must come at least 2^(failures - slow_after + 1) s (at most login_slow_max) after
+ * the last; lock_after of them lock the key for login_lockout seconds, after which counting starts
  * afresh. A refused attempt is not a failure. Applied to each address and each account name. */
 #ifndef GEOD_AUTH_THROTTLE_H
 #define GEOD_AUTH_THROTTLE_H

@@ -64,7 +64,8 @@ static void *watch(void *arg)
 }
 
 int geod_reloader_start(struct store *s, const char *path, int64_t version,
-                        const struct geod_pinyin *py, struct api_server *srv,
+                        const int64_t content[2], const struct geod_pinyin *py,
+                        struct api_server *srv,
                         struct geod_reloader **out)
 {
     struct geod_reloader *r = calloc(1, sizeof *r);
@@ -72,10 +73,8 @@ int geod_reloader_start(struct store *s, const char *path, int64_t version,
         fprintf(stderr, "geod: out of memory\n");
         return 1;
     }
-    /* content unknown: the first commit seen rebuilds, as one may have landed between the
-     * caller's load and now */
-    *r = (struct geod_reloader){.s = s, .path = path, .version = version, .content = {-1, -1},
-                                .py = py, .srv = srv};
+    *r = (struct geod_reloader){.s = s, .path = path, .version = version,
+                                .content = {content[0], content[1]}, .py = py, .srv = srv};
     pthread_mutex_init(&r->lock, NULL);
     pthread_cond_init(&r->wake, NULL);
     if (pthread_create(&r->tid, NULL, watch, r) != 0) {

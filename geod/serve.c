@@ -6,6 +6,7 @@
 #include "api/auth_crypto.h"
 #include "api/server.h"
 #include "data/store.h"
+#include "data/store_auth.h"
 #include "geod/geod.h"
 #include "geod/lifecycle.h"
 #include "geod/reload.h"
@@ -143,13 +144,14 @@ int geod_serve(int argc, char **argv)
     char err[512] = "";
     struct store *store;
     struct snapshot *snap = NULL;
-    int64_t version = 0;
+    int64_t version = 0, content[2] = {0, 0};
     if (store_open(o.db, false, &store, err, sizeof err)) {
         fprintf(stderr, "geod: %s\n", err);
         geod_pinyin_free(&py);
         return 1;
     }
-    if (store_data_version(store, &version) || geod_snapshot_from(store, o.db, &py, &snap)) {
+    if (store_data_version(store, &version) || store_content_version(store, content) ||
+        geod_snapshot_from(store, o.db, &py, &snap)) {
         store_close(store);
         geod_pinyin_free(&py);
         return 1;
@@ -166,7 +168,7 @@ int geod_serve(int argc, char **argv)
         return 1;
     }
     struct geod_reloader *reloader;
-    if (geod_reloader_start(store, o.db, version, &py, srv, &reloader)) {
+    if (geod_reloader_start(store, o.db, version, content, &py, srv, &reloader)) {
         api_server_stop(srv);
         store_close(store);
         geod_pinyin_free(&py);
