@@ -2,9 +2,9 @@
 # (build/asan) and runs every test; `make run` serves the built-in Wuhan data on 127.0.0.1:8080.
 # Every target that compiles first runs `deps`, which installs missing Debian packages.
 
-PKGS      := spatialite sqlite3 proj geos libh2o-evloop msgpack jansson
+PKGS      := spatialite sqlite3 proj geos libh2o-evloop msgpack jansson libsodium
 DEB_PKGS  := gcc make pkg-config libspatialite-dev libsqlite3-mod-spatialite libproj-dev \
-             proj-data proj-bin libgeos-dev libh2o-evloop-dev libssl-dev libmsgpack-dev libjansson-dev \
+             proj-data proj-bin libgeos-dev libh2o-evloop-dev libssl-dev libmsgpack-dev libjansson-dev libsodium-dev \
              unicode-data bzip2
 FUZZ_PKGS := clang libclang-rt-14-dev
 LISTEN    ?= 127.0.0.1:8080

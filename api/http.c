@@ -8,6 +8,7 @@ const struct snapshot *api_current(struct api_thread *th); /* api/server.c */
 struct route {
     const char *path; /* exact path, or a prefix when it ends with '/' */
     api_handler_fn fn;
+    bool post;        /* answers POST only (else GET and HEAD) */
 };
 
 static const struct route routes[] = {
@@ -17,6 +18,8 @@ static const struct route routes[] = {
     {"/v1/places/reverse", api_h_reverse}, {"/v1/places/search", api_h_search},
     {"/v1/shake", api_h_shake},            {"/v1/enterprises", api_h_enterprises},
     {"/v1/bbox", api_h_bbox},
+    {"/v1/login", api_h_login, true},      {"/v1/logout", api_h_logout, true},
+    {"/v1/me", api_h_me},                  {"/v1/me/ping", api_h_me_ping, true},
 };
 
 static h2o_generator_t generator; /* a single final send needs no callbacks */
@@ -26,14 +29,28 @@ enum enc_format api_enc_format(const struct api_req *r)
     return r->fmt == FMT_MSGPACK ? ENC_MSGPACK : ENC_JSON;
 }
 
+static const char *reason(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 413: return "Payload Too Large";
+    case 415: return "Unsupported Media Type";
+    case 429: return "Too Many Requests";
+    case 503: return "Service Unavailable";
+    default: return status < 500 ? "Bad Request" : "Internal Server Error";
+    }
+}
+
 static void respond(struct api_req *r, int status, const char *body, size_t len,
                     const char *content_type)
 {
     h2o_req_t *req = r->req;
     req->res.status = status;
-    req->res.reason = status == 200 ? "OK" : status == 404 ? "Not Found"
-                    : status == 405 ? "Method Not Allowed" : status < 500 ? "Bad Request"
-                                                                          : "Internal Server Error";
+    req->res.reason = reason(status);
     req->res.content_length = len;
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, content_type,
                    strlen(content_type));
@@ -166,11 +183,15 @@ void api_dispatch(struct api_thread *th, h2o_req_t *req)
         if (prefix ? !(plen > n && memcmp(path, rt->path, n) == 0)
                    : !(plen == n && memcmp(path, rt->path, n) == 0))
             continue;
-        if (!h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) &&
-            !h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"))) {
+        bool get = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) ||
+                   h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"));
+        bool post = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("POST"));
+        if (rt->post ? !post : !get) {
             h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL,
-                           H2O_STRLIT("GET, HEAD"));
-            api_fail(&r, 405, "method_not_allowed", "this resource answers GET and HEAD", NULL);
+                           rt->post ? "POST" : "GET, HEAD", rt->post ? 4 : 9);
+            api_fail(&r, 405, "method_not_allowed",
+                     rt->post ? "this resource answers POST" : "this resource answers GET and HEAD",
+                     NULL);
             return;
         }
         r.snap = api_current(th);

@@ -15,6 +15,9 @@
 #include "index/snapshot.h"
 
 #include <h2o.h>
+
+struct store;
+struct auth_config;
 #include <stdatomic.h>
 #include <stdbool.h>
 
@@ -40,6 +43,10 @@ struct api_thread {
     struct crs_epsg_cache *epsg;    /* PROJ transformations of this thread */
     struct region_index *region;    /* point-in-polygon over the divisions (GEOS: per thread) */
     uint64_t region_hash;           /* of the divisions it was built from (divisions_hash) */
+    struct store *store;            /* this thread's store handle (accounts); NULL without one */
+    const struct auth_config *auth; /* the server's, never NULL */
+    const char *dummy_hash;         /* a password hash no password matches: unknown names cost
+                                       as much as wrong passwords */
 };
 
 struct api_req {
@@ -57,7 +64,8 @@ typedef void (*api_handler_fn)(struct api_req *r);
 /* Answers with the encoder's contents (built by the handler with r->th->enc in r->fmt). */
 void api_send(struct api_req *r, int status);
 
-/* Answers with {"error":{"code","message","param"}}; param may be NULL. */
+/* Answers with {"error":{"code","message","param"}}; param may be NULL. Headers the handler
+ * added to r->req->res.headers before (Set-Cookie, Retry-After, ...) go out with it. */
 void api_fail(struct api_req *r, int status, const char *code, const char *message,
               const char *param);
 
@@ -76,6 +84,10 @@ void api_h_reverse(struct api_req *r);
 void api_h_search(struct api_req *r);
 void api_h_shake(struct api_req *r);
 void api_h_enterprises(struct api_req *r);
+void api_h_login(struct api_req *r);
+void api_h_logout(struct api_req *r);
+void api_h_me(struct api_req *r);
+void api_h_me_ping(struct api_req *r);
 
 /* Builds what a thread's place queries need (its region index) before it serves. */
 void api_prepare_thread(struct api_thread *th, const struct snapshot *snap);

@@ -8,7 +8,9 @@
  * of these are sequentially consistent atomics, which is what makes "saw the new epoch" imply
  * "will read the new snapshot". */
 #include "api/server.h"
+#include "api/auth_crypto.h"
 #include "api/http.h"
+#include "data/store.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,7 +28,7 @@
 
 #define LOOP_WAKE_MS 100       /* how often an idle loop looks at the stop flag */
 #define DRAIN_MS 5000          /* how long a stopping loop waits for requests in flight */
-#define MAX_ENTITY (64 * 1024) /* request bodies; the read API takes none */
+#define MAX_ENTITY (64 * 1024) /* request bodies; each handler that takes one caps it lower */
 
 struct retired {
     struct snapshot *snap;
@@ -44,6 +46,9 @@ struct api_server {
     int nthreads;
     uint16_t port;
     struct api_thread *threads;
+    char *db;                          /* copied from the config, or NULL */
+    struct auth_config auth;           /* copied from the config */
+    char dummy_hash[AUTH_PW_HASH_MAX]; /* auth_pw_hash of a random secret */
 };
 
 void api_dispatch(struct api_thread *th, h2o_req_t *req); /* api/routes.c */
@@ -213,10 +218,15 @@ static enum geod_err resolve(const struct api_config *cfg, struct sockaddr_stora
     return GEOD_OK;
 }
 
-static enum geod_err thread_init(struct api_server *s, struct api_thread *th, int fd)
+static enum geod_err thread_init(struct api_server *s, struct api_thread *th, int fd, char *err,
+                                 size_t errlen)
 {
     th->server = s;
     th->fd = fd;
+    th->auth = &s->auth;
+    th->dummy_hash = s->dummy_hash;
+    if (s->db && store_open(s->db, false, &th->store, err, errlen))
+        return GEOD_ESTORE;
     h2o_context_init(&th->ctx, h2o_evloop_create(), &s->config);
     th->accept.ctx = &th->ctx;
     th->accept.hosts = s->config.hosts;
@@ -250,6 +260,7 @@ static void thread_dispose(struct api_thread *th)
     crs_epsg_cache_free(th->epsg);
     region_index_free(th->region);
     free(th->hits);
+    store_close(th->store);
 }
 
 enum geod_err api_server_start(const struct api_config *cfg, struct snapshot *snap,
@@ -269,6 +280,25 @@ enum geod_err api_server_start(const struct api_config *cfg, struct snapshot *sn
     if (!s->threads) {
         free(s);
         return GEOD_ENOMEM;
+    }
+    if (cfg->auth)
+        s->auth = *cfg->auth;
+    else
+        auth_config_default(&s->auth);
+    if (cfg->db) {
+        /* a hash to verify unknown names against, so that they take as long as wrong passwords */
+        char secret[AUTH_TOKEN_LEN + 1] = "";
+        bool ok = auth_crypto_init() == GEOD_OK;
+        if (ok)
+            auth_token_new(secret);
+        if (!ok || !(s->db = strdup(cfg->db)) ||
+            auth_pw_hash(secret, strlen(secret), s->dummy_hash)) {
+            free(s->db);
+            free(s->threads);
+            free(s);
+            set_err(err, errlen, "cannot set up password hashing");
+            return GEOD_ENOMEM;
+        }
     }
     atomic_init(&s->current, snap);
     atomic_init(&s->epoch, 1);
@@ -301,8 +331,9 @@ enum geod_err api_server_start(const struct api_config *cfg, struct snapshot *sn
             rc = GEOD_ESYS;
             goto fail;
         }
-        if ((rc = thread_init(s, &s->threads[i], tfd))) {
-            set_err(err, errlen, "out of memory");
+        char why[512] = "";
+        if ((rc = thread_init(s, &s->threads[i], tfd, why, sizeof why))) {
+            set_err(err, errlen, "%s", rc == GEOD_ESTORE ? why : "out of memory");
             goto fail;
         }
     }
@@ -344,5 +375,6 @@ void api_server_stop(struct api_server *s)
     h2o_config_dispose(&s->config);
     pthread_mutex_destroy(&s->publish_lock);
     free(s->threads);
+    free(s->db);
     free(s);
 }

@@ -3,6 +3,7 @@
 #ifndef GEOD_SERVER_H
 #define GEOD_SERVER_H
 
+#include "api/auth_config.h"
 #include "index/err.h"
 #include "index/snapshot.h"
 
@@ -12,6 +13,8 @@ struct api_config {
     const char *host; /* numeric address or name to bind, e.g. "127.0.0.1" */
     uint16_t port;    /* 0 picks a free port; api_server_port() tells which */
     int threads;      /* event loops, >= 1 */
+    const char *db;   /* the store accounts and sessions live in; NULL: no logins (503) */
+    const struct auth_config *auth; /* NULL: auth_config_default */
 };
 
 struct api_server;

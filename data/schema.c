@@ -117,10 +117,49 @@ static const char *const m3_sql[] = {
     NULL,
 };
 
+/* Accounts of community workers and admins, their sessions and the record of failed logins
+ * (api/auth.c says how they are used). Secrets are never stored: password_hash is libsodium's
+ * crypto_pwhash_str (argon2id, "$argon2id$v=19$..."), token_hash the 32-byte BLAKE2b of the
+ * session or bearer token. Times the auth code computes with (session_*, login_failure) are
+ * Unix seconds; created_at/updated_at are text like the other tables'. district is the 6-digit
+ * county code a worker is limited to, or NULL. */
+static const char *const m4_sql[] = {
+    "CREATE TABLE app_user ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " name TEXT NOT NULL UNIQUE CHECK (length(CAST(name AS BLOB)) BETWEEN 1 AND 64),"
+    " role TEXT NOT NULL CHECK (role IN ('worker', 'admin')),"
+    " district TEXT CHECK (district IS NULL OR"
+    "  (length(district) = 6 AND district NOT GLOB '*[^0-9]*')),"
+    " password_hash TEXT NOT NULL CHECK (password_hash LIKE '$argon2%'),"
+    " disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),"
+    " created_at TEXT NOT NULL,"
+    " updated_at TEXT NOT NULL)",
+    "CREATE TABLE session ("
+    " token_hash BLOB PRIMARY KEY CHECK (length(token_hash) = 32),"
+    " user_id INTEGER NOT NULL REFERENCES app_user (id) ON DELETE CASCADE,"
+    " kind TEXT NOT NULL CHECK (kind IN ('cookie', 'bearer')),"
+    " csrf_token TEXT," /* cookie sessions: the value the client echoes; not a credential alone */
+    " created_at INTEGER NOT NULL,"
+    " last_seen INTEGER NOT NULL,"
+    " expires_at INTEGER NOT NULL)",
+    "CREATE INDEX session_user ON session (user_id)",
+    "CREATE INDEX session_expires ON session (expires_at)",
+    "CREATE TABLE login_failure ("
+    " scope TEXT NOT NULL CHECK (scope IN ('address', 'account')),"
+    " key TEXT NOT NULL,"
+    " failures INTEGER NOT NULL CHECK (failures >= 0),"
+    " first_at INTEGER NOT NULL,"
+    " last_at INTEGER NOT NULL,"
+    " locked_until INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (scope, key)) WITHOUT ROWID",
+    NULL,
+};
+
 const struct migration schema_migrations[] = {
     {"categories, facilities and their audit log", m1_sql},
     {"divisions and their boundaries", m2_sql},
     {"welfare enterprises and the audit log of divisions and enterprises", m3_sql},
+    {"user accounts, sessions and failed logins", m4_sql},
 };
 
 const size_t schema_migration_count = sizeof schema_migrations / sizeof schema_migrations[0];

@@ -138,19 +138,39 @@ static enum geod_err check_identity(struct store *s, bool create, const char *pa
     return store_exec(s, pragma);
 }
 
+/* Reads the first bytes through SQLite's own VFS, not stdio: closing any other descriptor of
+ * the file would drop the POSIX locks every connection of this process holds on it (WAL mode
+ * keeps a shared lock for the connection's life), and another process could then think itself
+ * the last connection and checkpoint and delete the WAL under our feet. SQLite's unix VFS
+ * defers such closes while locks are held. */
 static enum geod_err check_header(const char *path, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        set_err(err, errlen, "%s: %s", path, strerror(errno));
+    sqlite3_vfs *vfs = sqlite3_vfs_find(NULL);
+    sqlite3_file *f = vfs ? calloc(1, (size_t)vfs->szOsFile) : NULL;
+    int out = 0;
+    if (!f || vfs->xOpen(vfs, path, f, SQLITE_OPEN_MAIN_DB | SQLITE_OPEN_READONLY, &out) !=
+                  SQLITE_OK) {
+        if (f && f->pMethods)
+            f->pMethods->xClose(f);
+        free(f);
+        set_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         return GEOD_EIO;
     }
     char head[16];
-    size_t n = fread(head, 1, sizeof head, f);
-    fclose(f);
-    if (n > 0 && (n < sizeof head || memcmp(head, "SQLite format 3", 16) != 0)) {
+    sqlite3_int64 size = 0;
+    int rc = f->pMethods->xFileSize(f, &size);
+    if (rc == SQLITE_OK && size > 0)
+        rc = f->pMethods->xRead(f, head, (int)(size < 16 ? size : 16), 0);
+    f->pMethods->xClose(f);
+    free(f);
+    if (rc == SQLITE_IOERR_SHORT_READ || (rc == SQLITE_OK && size > 0 &&
+                                          (size < 16 || memcmp(head, "SQLite format 3", 16) != 0))) {
         set_err(err, errlen, "%s: not a geod store (not an SQLite database)", path);
         return GEOD_ECORRUPT;
+    }
+    if (rc != SQLITE_OK) {
+        set_err(err, errlen, "%s: cannot read it", path);
+        return GEOD_EIO;
     }
     return GEOD_OK;
 }

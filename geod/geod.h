@@ -5,5 +5,6 @@
 
 int geod_serve(int argc, char **argv);
 int geod_import(int argc, char **argv);
+int geod_user(int argc, char **argv);
 
 #endif

@@ -15,14 +15,18 @@ static const char usage[] =
     "geod answers \"where am I and what is near me\" for Wuhan's civil-affairs services.\n"
     "\n"
     "commands:\n"
-    "  serve --db PATH --listen HOST:PORT [--threads N]\n"
+    "  serve --db PATH --listen HOST:PORT [--threads N] [--auth NAME=VALUE]...\n"
     "        serve the HTTP API from the store at PATH; a missing store is created and\n"
     "        loaded with the built-in Wuhan data (defaults: --db geod.sqlite,\n"
-    "        --listen 127.0.0.1:8080, --threads = number of CPUs)\n"
+    "        --listen 127.0.0.1:8080, --threads = number of CPUs); --auth sets a session or\n"
+    "        login-throttling setting (geod serve --auth help lists them)\n"
     "  import FILE --db PATH [--crs C] [--encoding E] [--category C] [--map COL=FIELD]...\n"
     "        [--source NAME] [--dry-run] [--skip-bad] [--delete-missing]\n"
     "        a facility feed (CSV, GeoJSON) into the store, as one transaction; a running\n"
     "        server picks it up within a second\n"
+    "  user add NAME --role worker|admin [--district CODE] --db PATH   (password on stdin)\n"
+    "  user list --db PATH | user disable NAME --db PATH | user enable NAME --db PATH\n"
+    "        the accounts that may log in (POST /v1/login) and edit facilities\n"
     "  --help     this text\n"
     "  --version  the version\n";
 
@@ -45,6 +49,8 @@ int main(int argc, char **argv)
         return geod_serve(argc - 2, argv + 2);
     if (strcmp(cmd, "import") == 0)
         return geod_import(argc - 2, argv + 2);
+    if (strcmp(cmd, "user") == 0)
+        return geod_user(argc - 2, argv + 2);
     fprintf(stderr, "geod: unknown command %s (geod --help lists them)\n", cmd);
     return 2;
 }

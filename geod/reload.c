@@ -1,6 +1,9 @@
 /* reload.c - a thread that asks the store, every RELOAD_PERIOD_MS, whether another connection
- * has committed (PRAGMA data_version); if so it builds a new snapshot on its own connection and
- * publishes it. A snapshot that cannot be built is reported and the old one stays served. */
+ * has committed (PRAGMA data_version) something a snapshot is built from (the audit logs moved:
+ * store_content_version; logins and sessions, written all the time by the API threads, do not
+ * count); if so it builds a new snapshot on its own connection and publishes it. A snapshot that
+ * cannot be built is reported and the old one stays served. */
+#include "data/store_auth.h"
 #include "geod/reload.h"
 
 #include <errno.h>
@@ -14,6 +17,7 @@ struct geod_reloader {
     struct store *s;
     const char *path;
     int64_t version;
+    int64_t content[2]; /* store_content_version when the served snapshot was built */
     const struct geod_pinyin *py;
     struct api_server *srv;
     pthread_t tid;
@@ -37,8 +41,14 @@ static void *watch(void *arg)
             break;
         pthread_mutex_unlock(&r->lock);
         int64_t v;
-        if (store_data_version(r->s, &v) == GEOD_OK && v != r->version) {
+        int64_t content[2];
+        bool changed = store_data_version(r->s, &v) == GEOD_OK && v != r->version;
+        if (changed)
             r->version = v;
+        if (changed && store_content_version(r->s, content) == GEOD_OK &&
+            (content[0] != r->content[0] || content[1] != r->content[1])) {
+            r->content[0] = content[0];
+            r->content[1] = content[1];
             struct snapshot *snap;
             double t0 = geod_now();
             if (geod_snapshot_from(r->s, r->path, r->py, &snap) == 0) {
@@ -54,7 +64,8 @@ static void *watch(void *arg)
 }
 
 int geod_reloader_start(struct store *s, const char *path, int64_t version,
-                        const struct geod_pinyin *py, struct api_server *srv,
+                        const int64_t content[2], const struct geod_pinyin *py,
+                        struct api_server *srv,
                         struct geod_reloader **out)
 {
     struct geod_reloader *r = calloc(1, sizeof *r);
@@ -62,7 +73,8 @@ int geod_reloader_start(struct store *s, const char *path, int64_t version,
         fprintf(stderr, "geod: out of memory\n");
         return 1;
     }
-    *r = (struct geod_reloader){.s = s, .path = path, .version = version, .py = py, .srv = srv};
+    *r = (struct geod_reloader){.s = s, .path = path, .version = version,
+                                .content = {content[0], content[1]}, .py = py, .srv = srv};
     pthread_mutex_init(&r->lock, NULL);
     pthread_cond_init(&r->wake, NULL);
     if (pthread_create(&r->tid, NULL, watch, r) != 0) {

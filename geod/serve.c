@@ -2,8 +2,11 @@
  * built-in data if not); load the snapshot; start the server; wait for SIGINT or SIGTERM; stop
  * cleanly. Signals are blocked in every thread and taken by sigwait here, so no handler runs
  * inside h2o or SQLite. */
+#include "api/auth_config.h"
+#include "api/auth_crypto.h"
 #include "api/server.h"
 #include "data/store.h"
+#include "data/store_auth.h"
 #include "geod/geod.h"
 #include "geod/lifecycle.h"
 #include "geod/reload.h"
@@ -25,6 +28,7 @@ struct serve_opts {
     char host[256];
     uint16_t port;
     int threads;
+    struct auth_config auth;
 };
 
 static bool parse_listen(const char *s, struct serve_opts *o)
@@ -69,6 +73,7 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
     o->db = "geod.sqlite";
     o->threads = cpus > 0 ? (int)cpus : 1;
     parse_listen("127.0.0.1:8080", o);
+    auth_config_default(&o->auth);
     for (int i = 0; i < argc; i++) {
         const char *v;
         if ((v = opt_value(argc, argv, &i, "--db"))) {
@@ -86,6 +91,18 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
                 return 2;
             }
             o->threads = (int)t;
+        } else if ((v = opt_value(argc, argv, &i, "--auth"))) {
+            char err[512];
+            if (strcmp(v, "help") == 0) {
+                char row[160];
+                for (size_t k = 0; k < auth_config_rows(); k++)
+                    printf("  %s\n", auth_config_row_help(k, row, sizeof row));
+                return 3;
+            }
+            if (auth_config_set(&o->auth, v, err, sizeof err)) {
+                fprintf(stderr, "geod serve: --auth %s\n", err);
+                return 2;
+            }
         } else {
             fprintf(stderr, "geod serve: unknown option %s (geod --help)\n", argv[i]);
             return 2;
@@ -99,7 +116,9 @@ int geod_serve(int argc, char **argv)
     struct serve_opts o;
     int rc = parse_opts(argc, argv, &o);
     if (rc)
-        return rc;
+        return rc == 3 ? 0 : rc;
+    if (auth_crypto_weak())
+        fprintf(stderr, "geod: GEOD_KDF_COST=min: weak password hashes, for tests only\n");
 
     sigset_t stop;
     sigemptyset(&stop);
@@ -125,19 +144,21 @@ int geod_serve(int argc, char **argv)
     char err[512] = "";
     struct store *store;
     struct snapshot *snap = NULL;
-    int64_t version = 0;
+    int64_t version = 0, content[2] = {0, 0};
     if (store_open(o.db, false, &store, err, sizeof err)) {
         fprintf(stderr, "geod: %s\n", err);
         geod_pinyin_free(&py);
         return 1;
     }
-    if (store_data_version(store, &version) || geod_snapshot_from(store, o.db, &py, &snap)) {
+    if (store_data_version(store, &version) || store_content_version(store, content) ||
+        geod_snapshot_from(store, o.db, &py, &snap)) {
         store_close(store);
         geod_pinyin_free(&py);
         return 1;
     }
 
-    struct api_config cfg = {.host = o.host, .port = o.port, .threads = o.threads};
+    struct api_config cfg = {.host = o.host, .port = o.port, .threads = o.threads, .db = o.db,
+                             .auth = &o.auth};
     struct api_server *srv;
     if (api_server_start(&cfg, snap, &srv, err, sizeof err)) {
         fprintf(stderr, "geod: %s:%u: %s\n", o.host, (unsigned)o.port, err);
@@ -147,7 +168,7 @@ int geod_serve(int argc, char **argv)
         return 1;
     }
     struct geod_reloader *reloader;
-    if (geod_reloader_start(store, o.db, version, &py, srv, &reloader)) {
+    if (geod_reloader_start(store, o.db, version, content, &py, srv, &reloader)) {
         api_server_stop(srv);
         store_close(store);
         geod_pinyin_free(&py);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -171,6 +172,12 @@ static bool read_serving_line(struct geodproc *g, double deadline, char *err, si
 bool geodproc_start(struct geodproc *g, const char *seed_db, int timeout_ms, char *err,
                     size_t errlen)
 {
+    return geodproc_start_args(g, seed_db, NULL, timeout_ms, err, errlen);
+}
+
+bool geodproc_start_args(struct geodproc *g, const char *seed_db, const char *const *extra,
+                         int timeout_ms, char *err, size_t errlen)
+{
     memset(g, 0, sizeof *g);
     g->out_fd = -1;
     snprintf(g->dir, sizeof g->dir, "/tmp/geod-test-XXXXXX");
@@ -196,8 +203,10 @@ bool geodproc_start(struct geodproc *g, const char *seed_db, int timeout_ms, cha
             close(errfd);
         return false;
     }
-    const char *argv[] = {geodproc_bin(), "serve",     "--db", g->db, "--listen",
-                          "127.0.0.1:0",  "--threads", "2",    NULL};
+    const char *argv[40] = {geodproc_bin(), "serve",     "--db", g->db, "--listen",
+                            "127.0.0.1:0",  "--threads", "2",    NULL};
+    for (size_t i = 8, k = 0; extra && extra[k] && i < 39; i++, k++)
+        argv[i] = extra[k];
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0)
@@ -353,6 +362,27 @@ int geodproc_message_lines(const char *log)
 bool geodproc_run(const char *const *args, int timeout_ms, int *wstatus, char **out, char **err,
                   double *seconds)
 {
+    return geodproc_run_input(args, NULL, timeout_ms, wstatus, out, err, seconds);
+}
+
+/* A file descriptor reading input (a memfd), or /dev/null for NULL; -1 on failure. */
+static int input_fd(const char *input)
+{
+    if (!input)
+        return open("/dev/null", O_RDONLY | O_CLOEXEC);
+    int fd = memfd_create("geod-stdin", MFD_CLOEXEC);
+    size_t n = strlen(input);
+    if (fd < 0 || write(fd, input, n) != (ssize_t)n || lseek(fd, 0, SEEK_SET) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+bool geodproc_run_input(const char *const *args, const char *input, int timeout_ms, int *wstatus,
+                        char **out, char **err, double *seconds)
+{
     const char *argv[32] = {geodproc_bin()};
     size_t argc = 1;
     for (; args[argc - 1] && argc < 31; argc++)
@@ -360,7 +390,7 @@ bool geodproc_run(const char *const *args, int timeout_ms, int *wstatus, char **
     argv[argc] = NULL;
     *wstatus = 0;
     int po[2], pe[2];
-    int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    int in = input_fd(input);
     if (in < 0 || pipe2(po, O_CLOEXEC) != 0) {
         if (in >= 0)
             close(in);

@@ -36,6 +36,11 @@ double geodproc_now(void);
 bool geodproc_start(struct geodproc *g, const char *seed_db, int timeout_ms, char *err,
                     size_t errlen);
 
+/* The same with more arguments after the usual ones (extra NULL-terminated, may be NULL), e.g.
+ * {"--auth", "session_idle=3", NULL}. */
+bool geodproc_start_args(struct geodproc *g, const char *seed_db, const char *const *extra,
+                         int timeout_ms, char *err, size_t errlen);
+
 /* Sends sig (e.g. SIGTERM) to the running geod, noting the time for geodproc_wait. */
 void geodproc_signal(struct geodproc *g, int sig);
 
@@ -75,6 +80,10 @@ int geodproc_message_lines(const char *log);
  * False if it could not be started or had to be killed. */
 bool geodproc_run(const char *const *args, int timeout_ms, int *wstatus, char **out, char **err,
                   double *seconds);
+
+/* geodproc_run with input[0..strlen) as stdin instead of /dev/null. */
+bool geodproc_run_input(const char *const *args, const char *input, int timeout_ms, int *wstatus,
+                        char **out, char **err, double *seconds);
 
 /* "exit 0", "signal 9", ... for a wait status, written to buf. */
 const char *geodproc_status_text(int wstatus, char buf[32]);

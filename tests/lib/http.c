@@ -25,6 +25,7 @@ struct http_client {
     uint16_t port;
     bool keep_alive;
     int timeout_ms;
+    uint32_t source;   /* the address to connect from (network order), 0: any */
     int fd;            /* -1 when not connected */
     bool used;         /* the connection has carried a complete answer */
     unsigned connects; /* connections opened */
@@ -92,6 +93,14 @@ static int connect_to(struct http_client *c, uint16_t port, int64_t deadline, en
     }
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (c && c->source) {
+        struct sockaddr_in src = {.sin_family = AF_INET, .sin_addr.s_addr = c->source};
+        if (bind(fd, (struct sockaddr *)&src, sizeof src) != 0) {
+            *e = fail(c, HTTP_ESYS, "bind: %s", strerror(errno));
+            close(fd);
+            return -1;
+        }
+    }
     if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
         int ready = errno == EINPROGRESS ? wait_fd(fd, POLLOUT, deadline) : -1;
         int soerr = errno;
@@ -139,6 +148,16 @@ void http_client_free(struct http_client *c)
     http_client_close(c);
     free(c->buf);
     free(c);
+}
+
+bool http_client_source(struct http_client *c, const char *ipv4)
+{
+    struct in_addr a = {0};
+    if (ipv4 && inet_pton(AF_INET, ipv4, &a) != 1)
+        return false;
+    http_client_close(c);
+    c->source = a.s_addr;
+    return true;
 }
 
 const char *http_client_error(const struct http_client *c)

@@ -67,6 +67,10 @@ enum http_err http_request(struct http_client *c, const char *method, const char
 enum http_err http_get(struct http_client *c, const char *target, const char *headers,
                        struct http_resp *out);
 
+/* Connections from now on come from this IPv4 address ("127.0.0.2": any of 127/8 works on
+ * Linux loopback), as another client would; NULL: the kernel's choice. False for a bad address. */
+bool http_client_source(struct http_client *c, const char *ipv4);
+
 /* What went wrong in the last failed call, for test messages ("" if nothing did). */
 const char *http_client_error(const struct http_client *c);
 /* Connections opened so far (a kept-alive client that never had to reconnect says 1). */
