@@ -26,7 +26,7 @@ TLIB_SRC  := $(wildcard tests/lib/*.c)
 TEST_SRC  := $(wildcard tests/test_*.c)
 BENCH_SRC := $(filter-out bench/bench_peers.c,$(wildcard bench/bench_*.c))
 BENCH_LIB := $(filter-out $(BENCH_SRC) bench/bench_peers.c bench/peers.c,$(wildcard bench/*.c))
-PEER_PKGS := redis-server postgresql-15-postgis-3 libhiredis-dev libpq-dev
+PEER_PKGS := redis-server postgresql-15-postgis-3 libhiredis-dev libpq-dev nginx-light curl
 FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
 
 REL_LIB   := $(LIB_SRC:%.c=build/rel/obj/%.o)
@@ -100,7 +100,7 @@ bench-peers: build/geod | deps
 	  SUDO=; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
-	$(MAKE) build/rel/bench/bench_peers
+	$(MAKE) build/rel/bench/bench_peers build/rel/bench/bench_h2o_bytes
 	build/rel/bench/bench_peers | tee bench/report-peers.md
 
 build/rel/obj/bench/peers.o build/rel/obj/bench/bench_peers.o: PKG_CFLAGS += $(shell pkg-config --cflags libpq hiredis 2>/dev/null)

@@ -25,6 +25,7 @@
 #include <libpq-fe.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <spawn.h>
@@ -54,8 +55,11 @@ static const char *const categories[9] = {
     "elderly_daycare",  "street_office",   "welfare_enterprise", "marriage_registry"};
 
 static char dir[64];
-static pid_t geod_pid, redis_pid;
+static pid_t geod_pid, redis_pid, h2o_pid, nginx_pid;
 static bool pg_started;
+/* Servers on the upper half of the cores, clients on the lower half ("" and -1: no pinning). */
+static char server_cpus[64] = "";
+static int client_cpu_lo = -1, client_cpu_hi = -1;
 
 static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int sh(const char *fmt, ...)
@@ -74,6 +78,10 @@ static void cleanup(void)
         kill(geod_pid, SIGTERM), waitpid(geod_pid, NULL, 0);
     if (redis_pid > 0)
         kill(redis_pid, SIGTERM), waitpid(redis_pid, NULL, 0);
+    if (h2o_pid > 0)
+        kill(h2o_pid, SIGTERM), waitpid(h2o_pid, NULL, 0);
+    if (nginx_pid > 0)
+        kill(nginx_pid, SIGTERM), waitpid(nginx_pid, NULL, 0);
     if (pg_started)
         sh("runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D %s/pg -m fast stop "
            ">/dev/null 2>&1",
@@ -106,6 +114,22 @@ static struct rtree_item *read_store(const char *db, size_t *n)
     return it;
 }
 
+/* posix_spawnp of argv, under `taskset -c server_cpus` when pinning. */
+static int spawn_server(pid_t *pid, const posix_spawn_file_actions_t *fa, char *const argv[])
+{
+    char *full[32];
+    int n = 0;
+    if (server_cpus[0]) {
+        full[n++] = "taskset";
+        full[n++] = "-c";
+        full[n++] = server_cpus;
+    }
+    for (int i = 0; argv[i] && n < 31; i++)
+        full[n++] = argv[i];
+    full[n] = NULL;
+    return posix_spawnp(pid, full[0], fa, NULL, full, environ);
+}
+
 static bool start_geod(const char *geod, const char *db, uint16_t *port)
 {
     int out[2];
@@ -120,7 +144,7 @@ static bool start_geod(const char *geod, const char *db, uint16_t *port)
     posix_spawn_file_actions_addopen(&fa, 2, log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     char *argv[] = {(char *)geod, "serve", "--db", (char *)db, "--listen", "127.0.0.1:0",
                     "--threads", "2", NULL};
-    if (posix_spawn(&geod_pid, geod, &fa, NULL, argv, environ))
+    if (spawn_server(&geod_pid, &fa, argv))
         return false;
     close(out[1]);
     FILE *f = fdopen(out[0], "r");
@@ -144,7 +168,7 @@ static bool start_redis(const struct rtree_item *it, size_t n)
     snprintf(logf, sizeof logf, "%s/redis.log", dir);
     char *argv[] = {"redis-server", "--port", "0", "--unixsocket", arg, "--save", "",
                     "--appendonly", "no", "--loglevel", "warning", "--logfile", logf, NULL};
-    if (posix_spawnp(&redis_pid, "redis-server", NULL, NULL, argv, environ))
+    if (spawn_server(&redis_pid, NULL, argv))
         return false;
     redisContext *c = NULL;
     for (int i = 0; i < 100 && !c; i++) {
@@ -186,10 +210,11 @@ static bool start_postgis(const struct rtree_item *it, size_t n)
     if (sh("mkdir -p %s/pg && chown postgres %s/pg && runuser -u postgres -- "
            "/usr/lib/postgresql/15/bin/initdb -D %s/pg -U bench -A trust --no-sync >/dev/null",
            dir, dir, dir) ||
-        sh("runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D %s/pg -l %s/pg/log -w "
-           "-o \"-k %s/pg -p %d -c listen_addresses='' -c shared_buffers=512MB -c fsync=off "
+        sh("runuser -u postgres -- %s%s%s/usr/lib/postgresql/15/bin/pg_ctl -D %s/pg -l %s/pg/log "
+           "-w -o \"-k %s/pg -p %d -c listen_addresses='' -c shared_buffers=512MB -c fsync=off "
            "-c max_connections=20\" start >/dev/null",
-           dir, dir, dir, PG_PORT))
+           server_cpus[0] ? "taskset -c " : "", server_cpus, server_cpus[0] ? " " : "", dir, dir,
+           dir, PG_PORT))
         return false;
     pg_started = true;
     char info[256];
@@ -219,6 +244,64 @@ static bool start_postgis(const struct rtree_item *it, size_t n)
     return ok;
 }
 
+/* A typical answer's bytes (the first query's, JSON) into DIR/body.json. */
+static bool save_body(uint16_t port, const struct gen_query *q)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd,
+             "curl -sf -o %s/body.json 'http://127.0.0.1:%u/v1/nearby?lon=%.7f&lat=%.7f&k=10'", dir,
+             port, q->lon, q->lat);
+    return system(cmd) == 0;
+}
+
+/* Waits until something listens on port (up to 10 s). */
+static bool wait_port(uint16_t port)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "curl -s -o /dev/null http://127.0.0.1:%u/", port);
+    for (int i = 0; i < 200; i++) {
+        if (system(cmd) == 0)
+            return true;
+        usleep(50000);
+    }
+    return false;
+}
+
+static bool start_h2o(const char *self_dir, uint16_t port)
+{
+    char bin[512], portarg[16], body[128];
+    snprintf(bin, sizeof bin, "%s/bench_h2o_bytes", self_dir);
+    snprintf(portarg, sizeof portarg, "%u", port);
+    snprintf(body, sizeof body, "%s/body.json", dir);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    char *argv[] = {bin, portarg, body, "2", NULL};
+    return spawn_server(&h2o_pid, &fa, argv) == 0 && wait_port(port);
+}
+
+/* nginx serving the same bytes as a static file (sendfile, open file cache), 2 workers. */
+static bool start_nginx(uint16_t port)
+{
+    if (system("command -v nginx >/dev/null 2>&1") != 0)
+        return false;
+    char conf[128];
+    snprintf(conf, sizeof conf, "%s/nginx.conf", dir);
+    FILE *f = fopen(conf, "w");
+    if (!f)
+        return false;
+    fprintf(f,
+            "worker_processes 2; pid %s/nginx.pid; error_log %s/nginx.err; daemon off;\n"
+            "events { worker_connections 256; }\n"
+            "http { access_log off; sendfile on; tcp_nodelay on; keepalive_requests 100000000;\n"
+            "  open_file_cache max=10; server { listen 127.0.0.1:%u;\n"
+            "  location / { default_type application/json; root %s; try_files /body.json =404; } } }\n",
+            dir, dir, port, dir);
+    fclose(f);
+    char *argv[] = {"nginx", "-c", conf, NULL};
+    return spawn_server(&nginx_pid, NULL, argv) == 0 && wait_port(port);
+}
+
 struct load {
     const struct peer_target *t; /* NULL: in-process */
     const struct rtree *tree;
@@ -233,6 +316,13 @@ struct load {
 static void *loader(void *arg)
 {
     struct load *l = arg;
+    if (client_cpu_lo >= 0) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        for (int c = client_cpu_lo; c <= client_cpu_hi; c++)
+            CPU_SET(c, &set);
+        pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+    }
     struct peer_conn *c = l->t ? peer_connect(l->t) : NULL;
     struct rtree_scratch *s = NULL;
     struct rtree_hit hits[PEER_K];
@@ -314,6 +404,7 @@ int main(int argc, char **argv)
     size_t points = 1000000, nq = 20000;
     double seconds = 5;
     const char *geod = "build/geod";
+    bool pin = true;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--points") && i + 1 < argc)
             points = strtoull(argv[++i], NULL, 10);
@@ -321,11 +412,19 @@ int main(int argc, char **argv)
             seconds = atof(argv[++i]);
         else if (!strcmp(argv[i], "--geod") && i + 1 < argc)
             geod = argv[++i];
+        else if (!strcmp(argv[i], "--no-pin"))
+            pin = false;
         else {
             fprintf(stderr, "usage: bench_peers [--points N (1000000)] [--seconds S (5)] "
-                            "[--geod PATH]\n");
+                            "[--geod PATH] [--no-pin]\n");
             return 1;
         }
+    }
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (pin && cores >= 2) {
+        client_cpu_lo = 0;
+        client_cpu_hi = (int)cores / 2 - 1;
+        snprintf(server_cpus, sizeof server_cpus, "%ld-%ld", cores / 2, cores - 1);
     }
     snprintf(dir, sizeof dir, "/tmp/geod-bench-peers-XXXXXX");
     if (!mkdtemp(dir) || chmod(dir, 0755))
@@ -380,6 +479,20 @@ int main(int argc, char **argv)
         return 1;
     }
     double t_pg = now() - t0;
+    char self_dir[512];
+    snprintf(self_dir, sizeof self_dir, "%s", argv[0]);
+    char *slash = strrchr(self_dir, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        strcpy(self_dir, ".");
+    uint16_t h2o_port = (uint16_t)(port + 1000), nginx_port = (uint16_t)(port + 1001);
+    bool have_h2o = save_body(port, q) && start_h2o(self_dir, h2o_port);
+    bool have_nginx = have_h2o && start_nginx(nginx_port);
+    struct stat body_st;
+    char body_path[128];
+    snprintf(body_path, sizeof body_path, "%s/body.json", dir);
+    long body_bytes = stat(body_path, &body_st) ? -1 : (long)body_st.st_size;
     char sock[128], pgsock[128];
     snprintf(sock, sizeof sock, "%s/redis.sock", dir);
     snprintf(pgsock, sizeof pgsock, "%s/pg", dir);
@@ -396,20 +509,33 @@ int main(int argc, char **argv)
         {"geod HTTP JSON (k=10, 1 km)", {.kind = PEER_GEOD_JSON, .port = port, .radius_1km = true},
          false},
         {"Redis GEOSEARCH 1 km COUNT 10", {.kind = PEER_REDIS, .socket = sock}, false},
+        {"h2o, the same bytes from memory", {.kind = PEER_GEOD_JSON, .port = h2o_port}, false},
+        {"nginx, the same bytes as a file", {.kind = PEER_GEOD_JSON, .port = nginx_port}, false},
     };
     size_t nrows = sizeof rows / sizeof rows[0];
     double qps[8][2] = {{0}};
+    (void)body_bytes;
+    char pinned_text[128];
+    if (server_cpus[0])
+        snprintf(pinned_text, sizeof pinned_text,
+                 "servers pinned to CPUs %s, clients to CPUs %d-%d", server_cpus, client_cpu_lo,
+                 client_cpu_hi);
+    else
+        snprintf(pinned_text, sizeof pinned_text, "servers and clients share the cores (not pinned)");
     printf("# geod next to Redis and PostGIS: nearest 10 among %zu facilities\n\n", n);
-    printf("One run, %ld cores shared by servers and clients (not pinned), %g s per row, the same "
+    printf("One run, %ld cores; %s; %g s per row, the same "
            "%zu query positions (gen.c: 70 %% near the data, 30 %% uniform) for every engine. "
            "Load: geod import %.1f s, geod serve start %.1f s, Redis GEOADD %.1f s, PostGIS "
            "COPY + GiST %.1f s.\n\n",
-           sysconf(_SC_NPROCESSORS_ONLN), seconds, nq, t_import, t_geod, t_redis, t_pg);
+           cores, pinned_text, seconds, nq, t_import, t_geod, t_redis, t_pg);
     printf("| engine | clients | q/s | p50 µs | p99 µs | same answer | ids found |\n"
            "|---|---:|---:|---:|---:|---:|---:|\n");
     for (size_t r = 0; r < nrows; r++) {
         double exact = 100, ids = 100;
-        if (!rows[r].in_process)
+        bool ceiling = r >= 6;
+        if ((r == 6 && !have_h2o) || (r == 7 && !have_nginx))
+            continue;
+        if (!rows[r].in_process && !ceiling)
             recall(&rows[r].t, tree, q, &exact, &ids);
         for (int ci = 0; ci < 2; ci++) {
             int clients = ci ? 4 : 1;
@@ -443,13 +569,27 @@ int main(int argc, char **argv)
             }
             qsort(all, total, sizeof *all, by_double);
             qps[r][ci] = span > 0 ? (double)total / span : 0;
-            printf("| %s | %d | %.0f | %.1f | %.1f | %.1f %% | %.2f %% |%s\n", rows[r].name,
-                   clients, qps[r][ci], total ? all[total / 2] : NAN,
-                   total ? all[(size_t)(total * 0.99)] : NAN, exact, ids,
-                   failed ? " (errors)" : "");
+            if (ceiling)
+                printf("| %s | %d | %.0f | %.1f | %.1f | — | — |%s\n", rows[r].name, clients,
+                       qps[r][ci], total ? all[total / 2] : NAN,
+                       total ? all[(size_t)(total * 0.99)] : NAN, failed ? " (errors)" : "");
+            else
+                printf("| %s | %d | %.0f | %.1f | %.1f | %.1f %% | %.2f %% |%s\n", rows[r].name,
+                       clients, qps[r][ci], total ? all[total / 2] : NAN,
+                       total ? all[(size_t)(total * 0.99)] : NAN, exact, ids,
+                       failed ? " (errors)" : "");
             free(all);
         }
     }
+    if (have_h2o)
+        printf("\nThe ceilings answer every request with the %ld bytes of one geod answer (the "
+               "first query's, JSON). geod HTTP JSON k=10 ÷ h2o: %.2f× (1 client), %.2f× (4 "
+               "clients; target ≥ 0.9×)%s.\n",
+               body_bytes, qps[1][0] / qps[6][0], qps[1][1] / qps[6][1],
+               have_nginx ? "" : "; nginx not installed");
+    if (have_nginx)
+        printf("geod HTTP JSON k=10 ÷ nginx: %.2f× (1 client), %.2f× (4 clients).\n",
+               qps[1][0] / qps[7][0], qps[1][1] / qps[7][1]);
     printf("\nRatios, same run: geod HTTP JSON k=10 vs PostGIS: %.1f× (1 client), %.1f× "
            "(4 clients; target ≥ 6×); geod HTTP JSON 1 km vs Redis 1 km: %.1f× (1 client), %.1f× "
            "(4 clients; target ≥ 15×).\n",
