@@ -2,6 +2,7 @@
 #include "api/http.h"
 
 #include <string.h>
+#include <time.h>
 
 const struct snapshot *api_current(struct api_thread *th); /* api/server.c */
 
@@ -20,7 +21,23 @@ static const struct route routes[] = {
     {"/v1/bbox", api_h_bbox},
     {"/v1/login", api_h_login, true},      {"/v1/logout", api_h_logout, true},
     {"/v1/me", api_h_me},                  {"/v1/me/ping", api_h_me_ping, true},
+    {"/metrics", api_h_metrics},
 };
+
+#define NROUTES (sizeof routes / sizeof routes[0])
+_Static_assert(NROUTES < METRICS_ROUTES, "more routes than metric slots");
+
+const char *api_route_name(int route)
+{
+    return route >= 0 && (size_t)route < NROUTES ? routes[route].path : "other";
+}
+
+static uint64_t mono_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
 
 static h2o_generator_t generator; /* a single final send needs no callbacks */
 
@@ -45,10 +62,29 @@ static const char *reason(int status)
     }
 }
 
-static void respond(struct api_req *r, int status, const char *body, size_t len,
-                    const char *content_type)
+void api_respond(struct api_req *r, int status, const char *body, size_t len,
+                 const char *content_type)
 {
     h2o_req_t *req = r->req;
+    uint64_t ns = mono_ns() - r->t0_ns;
+    metrics_record(r->th->metrics, r->route, status, ns);
+    if (r->th->log) {
+        struct access_entry e = {.peer = NULL,
+                                 .method = req->method.base,
+                                 .method_len = req->method.len,
+                                 .route = api_route_name(r->route),
+                                 .path = r->path ? r->path : "",
+                                 .path_len = r->path ? r->path_len : 0,
+                                 .q = r->q_ok ? &r->q : NULL,
+                                 .status = status,
+                                 .bytes = len,
+                                 .ns = ns};
+        struct sockaddr_storage ss;
+        if (req->conn->callbacks->get_peername &&
+            req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss))
+            e.peer = (struct sockaddr *)&ss;
+        access_log_write(r->th->log, &e);
+    }
     req->res.status = status;
     req->res.reason = reason(status);
     req->res.content_length = len;
@@ -91,7 +127,7 @@ void api_send(struct api_req *r, int status)
     const char *type = r->fmt == FMT_GEOJSON && status == 200
                            ? "application/geo+json"
                            : enc_content_type(r->fmt == FMT_MSGPACK ? ENC_MSGPACK : ENC_JSON);
-    respond(r, status, body, len, type);
+    api_respond(r, status, body, len, type);
 }
 
 void api_fail(struct api_req *r, int status, const char *code, const char *message,
@@ -148,7 +184,8 @@ static bool format_param(struct api_req *r)
 void api_dispatch(struct api_thread *th, h2o_req_t *req)
 {
     /* Accept first, so that even a query that cannot be parsed is refused in the format asked */
-    struct api_req r = {.req = req, .th = th, .fmt = accept_format(req)};
+    struct api_req r = {.req = req, .th = th, .fmt = accept_format(req),
+                        .route = METRICS_ROUTES - 1, .t0_ns = mono_ns()};
     size_t qat = req->query_at;
     size_t plen = qat == SIZE_MAX ? req->path.len : qat;
     char *path = h2o_mem_alloc_pool(&req->pool, plen + 1);
@@ -156,6 +193,14 @@ void api_dispatch(struct api_thread *th, h2o_req_t *req)
     path[plen] = '\0';
     r.path = path;
     r.path_len = plen;
+    for (size_t i = 0; i < NROUTES; i++) { /* the route, for metrics and the log */
+        size_t n = strlen(routes[i].path);
+        if (routes[i].path[n - 1] == '/' ? plen > n && memcmp(path, routes[i].path, n) == 0
+                                         : plen == n && memcmp(path, routes[i].path, n) == 0) {
+            r.route = (int)i;
+            break;
+        }
+    }
     if (qat != SIZE_MAX) {
         const char *qs = req->path.base + qat + 1;
         size_t qlen = req->path.len - qat - 1;
@@ -171,6 +216,7 @@ void api_dispatch(struct api_thread *th, h2o_req_t *req)
             return;
         }
     }
+    r.q_ok = true;
     if (!format_param(&r)) {
         api_fail(&r, 400, "invalid_parameter", "format must be json, geojson or msgpack",
                  "format");

@@ -4,7 +4,9 @@
 #ifndef GEOD_HTTP_H
 #define GEOD_HTTP_H
 
+#include "api/access_log.h"
 #include "api/enc.h"
+#include "api/metrics.h"
 #include "api/query.h"
 #include "index/cluster.h"
 #include "index/crs.h"
@@ -44,6 +46,8 @@ struct api_thread {
     struct region_index *region;    /* point-in-polygon over the divisions (GEOS: per thread) */
     uint64_t region_hash;           /* of the divisions it was built from (divisions_hash) */
     struct store *store;            /* this thread's store handle (accounts); NULL without one */
+    struct api_metrics *metrics;    /* this thread's counters (api/metrics.h) */
+    struct access_log *log;         /* the server's access log, or NULL */
     const struct auth_config *auth; /* the server's, never NULL */
     const char *dummy_hash;         /* a password hash no password matches: unknown names cost
                                        as much as wrong passwords */
@@ -57,9 +61,26 @@ struct api_req {
     enum api_format fmt;
     const char *path;  /* the path without the query, NUL-terminated, in req->pool */
     size_t path_len;
+    int route;         /* the route's slot (api_route_name), for metrics and the access log */
+    uint64_t t0_ns;    /* when dispatch began (CLOCK_MONOTONIC) */
+    bool q_ok;         /* q holds the decoded query */
 };
 
 typedef void (*api_handler_fn)(struct api_req *r);
+
+/* A route slot's name ("/v1/nearby", "other"), for metrics and the access log. */
+const char *api_route_name(int route);
+
+/* Answers with body as is (type: its Content-Type); every answer goes through here, which
+ * counts it (metrics) and logs it (access log). */
+void api_respond(struct api_req *r, int status, const char *body, size_t len,
+                 const char *content_type);
+
+/* The sum of every thread's counters, and when the current snapshot was published (UTC
+ * seconds); api/server.c. */
+void api_server_metrics(struct api_thread *th, struct api_metrics *sum, double *published_at);
+
+void api_h_metrics(struct api_req *r);
 
 /* Answers with the encoder's contents (built by the handler with r->th->enc in r->fmt). */
 void api_send(struct api_req *r, int status);

@@ -49,7 +49,25 @@ struct api_server {
     char *db;                          /* copied from the config, or NULL */
     struct auth_config auth;           /* copied from the config */
     char dummy_hash[AUTH_PW_HASH_MAX]; /* auth_pw_hash of a random secret */
+    struct access_log *log;            /* NULL without --access-log */
+    _Atomic double published_at;       /* when `current` was published, UTC seconds */
 };
+
+static double wall_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+void api_server_metrics(struct api_thread *th, struct api_metrics *sum, double *published_at)
+{
+    struct api_server *s = th->server;
+    for (int i = 0; i < s->nthreads; i++)
+        if (s->threads[i].metrics)
+            metrics_add(sum, s->threads[i].metrics);
+    *published_at = atomic_load(&s->published_at);
+}
 
 void api_dispatch(struct api_thread *th, h2o_req_t *req); /* api/routes.c */
 
@@ -111,6 +129,7 @@ void api_server_publish(struct api_server *s, struct snapshot *snap)
 {
     pthread_mutex_lock(&s->publish_lock);
     struct snapshot *old = atomic_exchange(&s->current, snap);
+    atomic_store(&s->published_at, wall_now());
     uint64_t e = atomic_fetch_add(&s->epoch, 1) + 1;
     struct retired *r = malloc(sizeof *r);
     if (r) {
@@ -224,6 +243,9 @@ static enum geod_err thread_init(struct api_server *s, struct api_thread *th, in
     th->server = s;
     th->fd = fd;
     th->auth = &s->auth;
+    th->log = s->log;
+    if (!(th->metrics = calloc(1, sizeof *th->metrics)))
+        return GEOD_ENOMEM;
     th->dummy_hash = s->dummy_hash;
     if (s->db && store_open(s->db, false, &th->store, err, errlen))
         return GEOD_ESTORE;
@@ -260,6 +282,7 @@ static void thread_dispose(struct api_thread *th)
     crs_epsg_cache_free(th->epsg);
     region_index_free(th->region);
     free(th->hits);
+    free(th->metrics);
     store_close(th->store);
 }
 
@@ -301,6 +324,14 @@ enum geod_err api_server_start(const struct api_config *cfg, struct snapshot *sn
         }
     }
     atomic_init(&s->current, snap);
+    atomic_init(&s->published_at, wall_now());
+    if (cfg->access_log &&
+        access_log_open(cfg->access_log, cfg->access_log_days, &s->log, err, errlen)) {
+        free(s->db);
+        free(s->threads);
+        free(s);
+        return GEOD_EIO;
+    }
     atomic_init(&s->epoch, 1);
     atomic_init(&s->stop, false);
     pthread_mutex_init(&s->publish_lock, NULL);
@@ -371,6 +402,7 @@ void api_server_stop(struct api_server *s)
     for (int i = 0; i < s->nthreads; i++)
         thread_dispose(&s->threads[i]);
     reclaim(s, true);
+    access_log_close(s->log);
     snapshot_free(atomic_load(&s->current));
     h2o_config_dispose(&s->config);
     pthread_mutex_destroy(&s->publish_lock);

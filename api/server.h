@@ -15,6 +15,8 @@ struct api_config {
     int threads;      /* event loops, >= 1 */
     const char *db;   /* the store accounts and sessions live in; NULL: no logins (503) */
     const struct auth_config *auth; /* NULL: auth_config_default */
+    const char *access_log;         /* the access log's path (api/access_log.h), or NULL */
+    int access_log_days;            /* dated access log files kept, >= 1 */
 };
 
 struct api_server;

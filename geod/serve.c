@@ -29,6 +29,8 @@ struct serve_opts {
     uint16_t port;
     int threads;
     struct auth_config auth;
+    const char *access_log; /* --access-log PATH */
+    int access_log_days;    /* --access-log-days N */
 };
 
 static bool parse_listen(const char *s, struct serve_opts *o)
@@ -72,6 +74,8 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     o->db = "geod.sqlite";
     o->threads = cpus > 0 ? (int)cpus : 1;
+    o->access_log = NULL;
+    o->access_log_days = 30;
     parse_listen("127.0.0.1:8080", o);
     auth_config_default(&o->auth);
     for (int i = 0; i < argc; i++) {
@@ -91,6 +95,16 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
                 return 2;
             }
             o->threads = (int)t;
+        } else if ((v = opt_value(argc, argv, &i, "--access-log"))) {
+            o->access_log = v;
+        } else if ((v = opt_value(argc, argv, &i, "--access-log-days"))) {
+            char *end;
+            long d = strtol(v, &end, 10);
+            if (*end || end == v || d < 1 || d > 3650) {
+                fprintf(stderr, "geod serve: --access-log-days wants 1 to 3650, not %s\n", v);
+                return 2;
+            }
+            o->access_log_days = (int)d;
         } else if ((v = opt_value(argc, argv, &i, "--auth"))) {
             char err[512];
             if (strcmp(v, "help") == 0) {
@@ -157,7 +171,8 @@ int geod_serve(int argc, char **argv)
         return 1;
     }
 
-    struct api_config cfg = {.host = o.host, .port = o.port, .threads = o.threads, .db = o.db,
+    struct api_config cfg = {.access_log = o.access_log, .access_log_days = o.access_log_days,
+                             .host = o.host, .port = o.port, .threads = o.threads, .db = o.db,
                              .auth = &o.auth};
     struct api_server *srv;
     if (api_server_start(&cfg, snap, &srv, err, sizeof err)) {

@@ -1,0 +1,30 @@
+/* metrics.c - see metrics.h. */
+#include "api/metrics.h"
+
+const double metrics_bucket_us[METRICS_BUCKETS] = {
+    25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 100000, 250000, 1000000, 1.0 / 0.0};
+
+void metrics_record(struct api_metrics *m, int route, int status, uint64_t ns)
+{
+    if (route < 0 || route >= METRICS_ROUTES)
+        route = METRICS_ROUTES - 1;
+    int cls = status >= 100 && status < 600 ? status / 100 - 1 : METRICS_CLASSES - 1;
+    atomic_fetch_add_explicit(&m->count[route][cls], 1, memory_order_relaxed);
+    double us = (double)ns / 1e3;
+    int b = 0;
+    while (b < METRICS_BUCKETS - 1 && us > metrics_bucket_us[b])
+        b++;
+    atomic_fetch_add_explicit(&m->bucket[route][b], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->sum_ns[route], ns, memory_order_relaxed);
+}
+
+void metrics_add(struct api_metrics *into, const struct api_metrics *from)
+{
+    for (int r = 0; r < METRICS_ROUTES; r++) {
+        for (int c = 0; c < METRICS_CLASSES; c++)
+            into->count[r][c] += atomic_load_explicit(&from->count[r][c], memory_order_relaxed);
+        for (int b = 0; b < METRICS_BUCKETS; b++)
+            into->bucket[r][b] += atomic_load_explicit(&from->bucket[r][b], memory_order_relaxed);
+        into->sum_ns[r] += atomic_load_explicit(&from->sum_ns[r], memory_order_relaxed);
+    }
+}
