@@ -109,6 +109,10 @@ void api_h_metrics(struct api_req *r)
         "# TYPE geod_snapshot_age_seconds gauge\ngeod_snapshot_age_seconds %.3f\n",
         snapshot_bytes(s), s->div->n, s->ent->n, (unsigned long long)s->generation,
         (double)now.tv_sec + (double)now.tv_nsec * 1e-9 - published);
+    out(&t,
+        "# HELP geod_ratelimit_refused_total Requests refused by the per-address rate limit.\n"
+        "# TYPE geod_ratelimit_refused_total counter\ngeod_ratelimit_refused_total %llu\n",
+        (unsigned long long)(r->th->rl ? ratelimit_refused(r->th->rl) : 0));
     free(m);
     if (!t.p) {
         api_fail(r, 500, "internal", "out of memory", NULL);

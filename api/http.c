@@ -181,6 +181,36 @@ static bool format_param(struct api_req *r)
     return true;
 }
 
+/* The rate limit of public routes (not /healthz and /metrics, which monitoring polls): false
+ * when the request was refused (answered 429). */
+static bool limited(struct api_req *r)
+{
+    const char *route = api_route_name(r->route);
+    if (strcmp(route, "/healthz") == 0 || strcmp(route, "/metrics") == 0)
+        return true;
+    h2o_req_t *req = r->req;
+    struct sockaddr_storage ss;
+    struct sockaddr *peer = NULL;
+    if (req->conn->callbacks->get_peername &&
+        req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss))
+        peer = (struct sockaddr *)&ss;
+    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_X_FORWARDED_FOR, -1);
+    uint8_t key[16];
+    ratelimit_client(r->th->rl, peer, i >= 0 ? req->headers.entries[i].value.base : NULL,
+                     i >= 0 ? req->headers.entries[i].value.len : 0, key);
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    int retry;
+    if (ratelimit_take(r->th->rl, key, (double)t.tv_sec + (double)t.tv_nsec * 1e-9, &retry))
+        return true;
+    char *v = h2o_mem_alloc_pool(&req->pool, 16);
+    int n = snprintf(v, 16, "%d", retry);
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, v, (size_t)n);
+    api_fail(r, 429, "rate_limited", "too many requests from this address: try again later",
+             NULL);
+    return false;
+}
+
 void api_dispatch(struct api_thread *th, h2o_req_t *req)
 {
     /* Accept first, so that even a query that cannot be parsed is refused in the format asked */
@@ -201,6 +231,8 @@ void api_dispatch(struct api_thread *th, h2o_req_t *req)
             break;
         }
     }
+    if (th->rl && !limited(&r))
+        return;
     if (qat != SIZE_MAX) {
         const char *qs = req->path.base + qat + 1;
         size_t qlen = req->path.len - qat - 1;

@@ -7,6 +7,7 @@
 #include "api/access_log.h"
 #include "api/enc.h"
 #include "api/metrics.h"
+#include "api/ratelimit.h"
 #include "api/query.h"
 #include "index/cluster.h"
 #include "index/crs.h"
@@ -48,6 +49,7 @@ struct api_thread {
     struct store *store;            /* this thread's store handle (accounts); NULL without one */
     struct api_metrics *metrics;    /* this thread's counters (api/metrics.h) */
     struct access_log *log;         /* the server's access log, or NULL */
+    struct ratelimit *rl;           /* the server's rate limiter, or NULL */
     const struct auth_config *auth; /* the server's, never NULL */
     const char *dummy_hash;         /* a password hash no password matches: unknown names cost
                                        as much as wrong passwords */

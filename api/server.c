@@ -50,6 +50,7 @@ struct api_server {
     struct auth_config auth;           /* copied from the config */
     char dummy_hash[AUTH_PW_HASH_MAX]; /* auth_pw_hash of a random secret */
     struct access_log *log;            /* NULL without --access-log */
+    struct ratelimit *rl;              /* NULL without a limit */
     _Atomic double published_at;       /* when `current` was published, UTC seconds */
 };
 
@@ -244,6 +245,7 @@ static enum geod_err thread_init(struct api_server *s, struct api_thread *th, in
     th->fd = fd;
     th->auth = &s->auth;
     th->log = s->log;
+    th->rl = s->rl;
     if (!(th->metrics = calloc(1, sizeof *th->metrics)))
         return GEOD_ENOMEM;
     th->dummy_hash = s->dummy_hash;
@@ -325,8 +327,10 @@ enum geod_err api_server_start(const struct api_config *cfg, struct snapshot *sn
     }
     atomic_init(&s->current, snap);
     atomic_init(&s->published_at, wall_now());
-    if (cfg->access_log &&
-        access_log_open(cfg->access_log, cfg->access_log_days, &s->log, err, errlen)) {
+    if ((cfg->ratelimit && cfg->ratelimit->rate > 0 && ratelimit_new(cfg->ratelimit, &s->rl)) ||
+        (cfg->access_log &&
+         access_log_open(cfg->access_log, cfg->access_log_days, &s->log, err, errlen))) {
+        ratelimit_free(s->rl);
         free(s->db);
         free(s->threads);
         free(s);
@@ -403,6 +407,7 @@ void api_server_stop(struct api_server *s)
         thread_dispose(&s->threads[i]);
     reclaim(s, true);
     access_log_close(s->log);
+    ratelimit_free(s->rl);
     snapshot_free(atomic_load(&s->current));
     h2o_config_dispose(&s->config);
     pthread_mutex_destroy(&s->publish_lock);

@@ -4,6 +4,7 @@
 #define GEOD_SERVER_H
 
 #include "api/auth_config.h"
+#include "api/ratelimit.h"
 #include "index/err.h"
 #include "index/snapshot.h"
 
@@ -17,6 +18,7 @@ struct api_config {
     const struct auth_config *auth; /* NULL: auth_config_default */
     const char *access_log;         /* the access log's path (api/access_log.h), or NULL */
     int access_log_days;            /* dated access log files kept, >= 1 */
+    const struct ratelimit_config *ratelimit; /* NULL or rate 0: no limit */
 };
 
 struct api_server;

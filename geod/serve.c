@@ -23,6 +23,10 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Per client address: 100 requests a second, 200 at once (a carrier-grade NAT puts many phones
+ * behind one address). */
+#define GEOD_DEFAULT_RATE_LIMIT "100,200"
+
 struct serve_opts {
     const char *db;
     char host[256];
@@ -30,6 +34,7 @@ struct serve_opts {
     int threads;
     struct auth_config auth;
     const char *access_log; /* --access-log PATH */
+    struct ratelimit_config rl; /* --rate-limit, --trusted-proxy */
     int access_log_days;    /* --access-log-days N */
 };
 
@@ -76,6 +81,8 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
     o->threads = cpus > 0 ? (int)cpus : 1;
     o->access_log = NULL;
     o->access_log_days = 30;
+    memset(&o->rl, 0, sizeof o->rl);
+    ratelimit_parse(GEOD_DEFAULT_RATE_LIMIT, &o->rl);
     parse_listen("127.0.0.1:8080", o);
     auth_config_default(&o->auth);
     for (int i = 0; i < argc; i++) {
@@ -95,6 +102,18 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
                 return 2;
             }
             o->threads = (int)t;
+        } else if ((v = opt_value(argc, argv, &i, "--rate-limit"))) {
+            if (ratelimit_parse(v, &o->rl)) {
+                fprintf(stderr, "geod serve: --rate-limit wants RATE[,BURST] (requests per second "
+                                "per address, 0 for none), not %s\n", v);
+                return 2;
+            }
+        } else if ((v = opt_value(argc, argv, &i, "--trusted-proxy"))) {
+            if (ratelimit_add_proxy(&o->rl, v)) {
+                fprintf(stderr, "geod serve: --trusted-proxy wants ADDRESS[/PREFIX] (at most %d), "
+                                "not %s\n", RATELIMIT_MAX_PROXIES, v);
+                return 2;
+            }
         } else if ((v = opt_value(argc, argv, &i, "--access-log"))) {
             o->access_log = v;
         } else if ((v = opt_value(argc, argv, &i, "--access-log-days"))) {
@@ -172,6 +191,7 @@ int geod_serve(int argc, char **argv)
     }
 
     struct api_config cfg = {.access_log = o.access_log, .access_log_days = o.access_log_days,
+                             .ratelimit = &o.rl,
                              .host = o.host, .port = o.port, .threads = o.threads, .db = o.db,
                              .auth = &o.auth};
     struct api_server *srv;

@@ -203,9 +203,12 @@ bool geodproc_start_args(struct geodproc *g, const char *seed_db, const char *co
             close(errfd);
         return false;
     }
-    const char *argv[40] = {geodproc_bin(), "serve",     "--db", g->db, "--listen",
-                            "127.0.0.1:0",  "--threads", "2",    NULL};
-    for (size_t i = 8, k = 0; extra && extra[k] && i < 39; i++, k++)
+    /* no rate limit unless a test asks for one (a later --rate-limit in extra wins): the tests
+     * query far faster than any citizen */
+    const char *argv[40] = {geodproc_bin(), "serve",     "--db", g->db,          "--listen",
+                            "127.0.0.1:0",  "--threads", "2",    "--rate-limit", "0",
+                            NULL};
+    for (size_t i = 10, k = 0; extra && extra[k] && i < 39; i++, k++)
         argv[i] = extra[k];
     pid_t parent = getpid();
     pid_t pid = fork();

@@ -29,7 +29,8 @@ const char *geodproc_bin(void);
 /* Monotonic seconds, the clock geodproc_wait measures with. */
 double geodproc_now(void);
 
-/* Starts `geod serve --db DIR/geod.sqlite --listen 127.0.0.1:0 --threads 2` in a new directory
+/* Starts `geod serve --db DIR/geod.sqlite --listen 127.0.0.1:0 --threads 2 --rate-limit 0` (no
+ * rate limit: tests query far faster than any citizen) in a new directory
  * (with seed_db copied there first when not NULL, so no store is created) and waits up to
  * timeout_ms for the serving line. On failure kills what it started, writes why (with the tail
  * of geod's stderr) to err and returns false; g->dir is kept for a look. */
