@@ -1,5 +1,7 @@
 /* http.c - routing, format negotiation and the two ways to answer (api_send, api_fail). */
 #include "api/http.h"
+#include "api/cors.h"
+#include "api/static.h"
 
 #include <string.h>
 
@@ -17,7 +19,7 @@ static const struct route routes[] = {
     {"/healthz", api_h_healthz},          {"/v1/convert", api_h_convert},
     {"/v1/places/reverse", api_h_reverse}, {"/v1/places/search", api_h_search},
     {"/v1/shake", api_h_shake},            {"/v1/enterprises", api_h_enterprises},
-    {"/v1/bbox", api_h_bbox},
+    {"/v1/bbox", api_h_bbox},             {"/v1/places/boundaries", api_h_boundaries},
     {"/v1/login", api_h_login, true},      {"/v1/logout", api_h_logout, true},
     {"/v1/me", api_h_me},                  {"/v1/me/ping", api_h_me_ping, true},
 };
@@ -58,6 +60,7 @@ static void respond(struct api_req *r, int status, const char *body, size_t len,
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
                    H2O_STRLIT("no-store"));
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_VARY, NULL, H2O_STRLIT("Accept"));
+    api_cors_headers(r);
     h2o_iovec_t buf = h2o_iovec_init(NULL, 0);
     if (len && !h2o_memis(req->input.method.base, req->input.method.len, H2O_STRLIT("HEAD"))) {
         buf.base = h2o_mem_alloc_pool(&req->pool, len);
@@ -156,6 +159,20 @@ void api_dispatch(struct api_thread *th, h2o_req_t *req)
     path[plen] = '\0';
     r.path = path;
     r.path_len = plen;
+    if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("OPTIONS"))) {
+        api_cors_preflight(&r);
+        return;
+    }
+    /* the web assets before the query is parsed: the widget page reads its own query */
+    const struct static_asset *asset = static_find(path, plen);
+    if (asset) {
+        api_static_serve(&r, asset);
+        return;
+    }
+    if (plen == 7 && memcmp(path, "/widget", 7) == 0) {
+        api_static_redirect(&r, "/widget/");
+        return;
+    }
     if (qat != SIZE_MAX) {
         const char *qs = req->path.base + qat + 1;
         size_t qlen = req->path.len - qat - 1;

@@ -18,6 +18,9 @@
 
 struct store;
 struct auth_config;
+struct cors_list;
+struct api_boundaries;
+struct static_asset;
 #include <stdatomic.h>
 #include <stdbool.h>
 
@@ -45,6 +48,8 @@ struct api_thread {
     uint64_t region_hash;           /* of the divisions it was built from (divisions_hash) */
     struct store *store;            /* this thread's store handle (accounts); NULL without one */
     const struct auth_config *auth; /* the server's, never NULL */
+    const struct cors_list *cors;   /* the portal origins allowed to read, never NULL */
+    struct api_boundaries *bounds;  /* simplified division boundaries (h_boundaries.c) */
     const char *dummy_hash;         /* a password hash no password matches: unknown names cost
                                        as much as wrong passwords */
 };
@@ -84,10 +89,16 @@ void api_h_reverse(struct api_req *r);
 void api_h_search(struct api_req *r);
 void api_h_shake(struct api_req *r);
 void api_h_enterprises(struct api_req *r);
+void api_h_boundaries(struct api_req *r);
+void api_boundaries_free(struct api_boundaries *b); /* NULL is a no-op */
 void api_h_login(struct api_req *r);
 void api_h_logout(struct api_req *r);
 void api_h_me(struct api_req *r);
 void api_h_me_ping(struct api_req *r);
+
+/* The embedded web assets (api/static.c): an asset, or a redirect to `to` keeping the query. */
+void api_static_serve(struct api_req *r, const struct static_asset *a);
+void api_static_redirect(struct api_req *r, const char *to);
 
 /* Builds what a thread's place queries need (its region index) before it serves. */
 void api_prepare_thread(struct api_thread *th, const struct snapshot *snap);

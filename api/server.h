@@ -4,6 +4,7 @@
 #define GEOD_SERVER_H
 
 #include "api/auth_config.h"
+#include "api/cors.h"
 #include "index/err.h"
 #include "index/snapshot.h"
 
@@ -15,6 +16,7 @@ struct api_config {
     int threads;      /* event loops, >= 1 */
     const char *db;   /* the store accounts and sessions live in; NULL: no logins (503) */
     const struct auth_config *auth; /* NULL: auth_config_default */
+    const struct cors_list *cors;   /* portal origins allowed to read; NULL: none */
 };
 
 struct api_server;

@@ -29,6 +29,7 @@ struct serve_opts {
     uint16_t port;
     int threads;
     struct auth_config auth;
+    struct cors_list cors;
 };
 
 static bool parse_listen(const char *s, struct serve_opts *o)
@@ -74,6 +75,7 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
     o->threads = cpus > 0 ? (int)cpus : 1;
     parse_listen("127.0.0.1:8080", o);
     auth_config_default(&o->auth);
+    o->cors.n = 0;
     for (int i = 0; i < argc; i++) {
         const char *v;
         if ((v = opt_value(argc, argv, &i, "--db"))) {
@@ -91,6 +93,12 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
                 return 2;
             }
             o->threads = (int)t;
+        } else if ((v = opt_value(argc, argv, &i, "--cors-origin"))) {
+            char err[512];
+            if (cors_list_add(&o->cors, v, err, sizeof err)) {
+                fprintf(stderr, "geod serve: --cors-origin %s\n", err);
+                return 2;
+            }
         } else if ((v = opt_value(argc, argv, &i, "--auth"))) {
             char err[512];
             if (strcmp(v, "help") == 0) {
@@ -158,7 +166,7 @@ int geod_serve(int argc, char **argv)
     }
 
     struct api_config cfg = {.host = o.host, .port = o.port, .threads = o.threads, .db = o.db,
-                             .auth = &o.auth};
+                             .auth = &o.auth, .cors = &o.cors};
     struct api_server *srv;
     if (api_server_start(&cfg, snap, &srv, err, sizeof err)) {
         fprintf(stderr, "geod: %s:%u: %s\n", o.host, (unsigned)o.port, err);
