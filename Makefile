@@ -71,12 +71,18 @@ web/node_modules/.package-lock.json: web/package.json web/package-lock.json | no
 $(WEB_GEN): web/gen_assets.sh web/assets.txt $(WEB_SRC) web/node_modules/.package-lock.json
 	sh web/gen_assets.sh $@
 
-# the browser tests: Debian's chromium and playwright-core (which never downloads a browser)
+# the browser tests: Debian's chromium (with a CJK font, for readable screenshots) and
+# playwright-core, which never downloads a browser
+BROWSER_PKGS := chromium fonts-wqy-microhei
 browser-deps: tests/browser/node_modules/.package-lock.json
-	@dpkg-query -W -f='$${Status}' chromium 2>/dev/null | grep -q 'ok installed' || { \
-	  echo "browser-deps: installing chromium"; \
+	@missing=; for p in $(BROWSER_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "browser-deps: installing$$missing"; \
 	  SUDO=; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 tests/browser/node_modules/.package-lock.json: tests/browser/package.json tests/browser/package-lock.json | node-deps
 	cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error

@@ -179,12 +179,21 @@
     });
   };
 
+  /* Replaces what the map shows by what res lists, keeping the markers that stay (a cell's
+   * cluster with the same count, the same facility): no flicker, and an open popup survives
+   * the reload that its own auto-pan causes. */
   Widget.prototype.draw = function (res) {
-    var self = this;
-    this.markers.clearLayers();
+    var self = this, old = this.shown || {}, now = {};
     res.results.forEach(function (it) {
-      self.markers.addLayer(it.cluster ? self.clusterMarker(it) : self.facilityMarker(it));
+      var key = it.cluster ? 'c' + it.id + '#' + it.count : 'f' + it.id;
+      if (now[key]) return;
+      now[key] = old[key] || (it.cluster ? self.clusterMarker(it) : self.facilityMarker(it));
+      if (!old[key]) self.markers.addLayer(now[key]);
     });
+    Object.keys(old).forEach(function (key) {
+      if (!now[key]) self.markers.removeLayer(old[key]);
+    });
+    this.shown = now;
   };
 
   Widget.prototype.clusterMarker = function (c) {
@@ -225,8 +234,9 @@
                         html: '<span style="background:' + color(f.category) + '"></span>' }),
       title: f.name, riseOnHover: true
     });
-    m.bindPopup(function () { return self.popup(f, distanceM); }, { maxWidth: 280 });
-    if (distanceM == null) m.on('popupopen', function () { self.addDistance(f, m); });
+    var dist = { m: distanceM }; /* what the popup's content says, filled in when known */
+    m.bindPopup(function () { return self.popup(f, dist.m); }, { maxWidth: 280 });
+    if (distanceM == null) m.on('popupopen', function () { self.addDistance(f, m, dist); });
     m.on('add', function () {
       var e = m.getElement();
       if (e) { e.setAttribute('data-id', f.id); e.setAttribute('data-category', f.category); }
@@ -275,13 +285,13 @@
 
   /* Adds "about how far" to an open popup when the visitor lets us know where they are. The
    * facility's WGS-84 position comes from /v1/facilities/{id} (the map may be in GCJ-02). */
-  Widget.prototype.addDistance = function (f, m) {
+  Widget.prototype.addDistance = function (f, m, dist) {
     var self = this;
     var show = function (u) {
       return api('/v1/facilities/' + f.id, {}).then(function (w) {
-        var box = m.getPopup() && m.getPopup().getElement();
-        var d = box && box.querySelector('.geod-distance');
-        if (d) d.textContent = '距您约 ' + formatDistance(roughDistance(u.lon, u.lat, w.lon, w.lat));
+        var p = m.getPopup();
+        dist.m = roughDistance(u.lon, u.lat, w.lon, w.lat);
+        if (p && p.isOpen()) p.update(); /* new content: laid out and panned into view again */
       });
     };
     if (this.user) return show(this.user).catch(function () {});
