@@ -29,16 +29,19 @@ BENCH_LIB := $(filter-out $(BENCH_SRC) bench/bench_peers.c bench/peers.c,$(wildc
 PEER_PKGS := redis-server postgresql-15-postgis-3 libhiredis-dev libpq-dev nginx-light curl
 FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
 
-REL_LIB   := $(LIB_SRC:%.c=build/rel/obj/%.o)
+# the web assets (web/assets.txt: the widget and the npm-installed Leaflet) embedded as C
+WEB_GEN   := build/gen/web_assets.c
+WEB_SRC   := $(wildcard web/*.js web/widget/*.html web/widget/*.css)
+REL_LIB   := $(LIB_SRC:%.c=build/rel/obj/%.o) $(WEB_GEN:%.c=build/rel/obj/%.o)
 REL_MAIN  := $(MAIN_SRC:%.c=build/rel/obj/%.o)
-ASAN_LIB  := $(LIB_SRC:%.c=build/asan/obj/%.o)
+ASAN_LIB  := $(LIB_SRC:%.c=build/asan/obj/%.o) $(WEB_GEN:%.c=build/asan/obj/%.o)
 ASAN_MAIN := $(MAIN_SRC:%.c=build/asan/obj/%.o)
 ASAN_TLIB := $(TLIB_SRC:%.c=build/asan/obj/%.o)
 TESTS     := $(TEST_SRC:tests/%.c=build/asan/tests/%)
 FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/%.c=build/asan/tests/test_replay_%)
 BENCHES   := $(BENCH_SRC:bench/%.c=build/rel/bench/%)
 
-.PHONY: all deps test run bench bench-peers fuzz clean format
+.PHONY: all deps node-deps browser-deps test run bench bench-peers fuzz clean format
 # keep every intermediate object (make would delete them, and print so after the test summary)
 .SECONDARY:
 all: build/geod
@@ -52,6 +55,38 @@ deps:
 	  SUDO=; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
+
+# node and npm (for Leaflet and the browser tests): Debian's, unless some node is there already
+node-deps:
+	@command -v npm >/dev/null 2>&1 || { \
+	  echo "node-deps: installing nodejs npm"; \
+	  SUDO=; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nodejs npm >/dev/null; }
+
+# npm ci only when the lock file changed or node_modules is gone (npm keeps .package-lock.json)
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json | node-deps
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(WEB_GEN): web/gen_assets.sh web/assets.txt $(WEB_SRC) web/node_modules/.package-lock.json
+	sh web/gen_assets.sh $@
+
+# the browser tests: Debian's chromium (with a CJK font, for readable screenshots) and
+# playwright-core, which never downloads a browser
+BROWSER_PKGS := chromium fonts-wqy-microhei
+browser-deps: tests/browser/node_modules/.package-lock.json
+	@missing=; for p in $(BROWSER_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "browser-deps: installing$$missing"; \
+	  SUDO=; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+tests/browser/node_modules/.package-lock.json: tests/browser/package.json tests/browser/package-lock.json | node-deps
+	cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
 build/rel/obj/%.o: %.c | deps
 	@mkdir -p $(dir $@)
@@ -80,7 +115,7 @@ build/rel/bench/%: build/rel/obj/bench/%.o $(BENCH_LIB:%.c=build/rel/obj/%.o) $(
 	@mkdir -p $(dir $@)
 	$(CC) $(REL_FLAGS) $^ $(PKG_LIBS) -lm -o $@
 
-test: $(TESTS) $(FUZZ_REPLAY) build/asan/geod
+test: $(TESTS) $(FUZZ_REPLAY) build/asan/geod browser-deps
 	tests/run build/asan
 
 run: build/geod
@@ -110,7 +145,7 @@ build/rel/bench/bench_peers: build/rel/obj/bench/bench_peers.o build/rel/obj/ben
 	$(CC) $(REL_FLAGS) $^ $(PKG_LIBS) $(shell pkg-config --libs libpq hiredis) -lm -o $@
 
 FUZZ_SECONDS ?= 60
-fuzz: build/gen/unihan_pinyin.txt | deps
+fuzz: build/gen/unihan_pinyin.txt $(WEB_GEN) | deps
 	@for p in $(FUZZ_PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || \
 	  { SUDO=; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; $$SUDO apt-get install -y -qq $(FUZZ_PKGS) >/dev/null; break; }; done
 	tests/fuzz/run $(FUZZ_SECONDS)

@@ -1,5 +1,7 @@
 /* http.c - routing, format negotiation and the two ways to answer (api_send, api_fail). */
 #include "api/http.h"
+#include "api/cors.h"
+#include "api/static.h"
 
 #include <string.h>
 #include <time.h>
@@ -18,7 +20,7 @@ static const struct route routes[] = {
     {"/healthz", api_h_healthz},          {"/v1/convert", api_h_convert},
     {"/v1/places/reverse", api_h_reverse}, {"/v1/places/search", api_h_search},
     {"/v1/shake", api_h_shake},            {"/v1/enterprises", api_h_enterprises},
-    {"/v1/bbox", api_h_bbox},
+    {"/v1/bbox", api_h_bbox},             {"/v1/places/boundaries", api_h_boundaries},
     {"/v1/login", api_h_login, true},      {"/v1/logout", api_h_logout, true},
     {"/v1/me", api_h_me},                  {"/v1/me/ping", api_h_me_ping, true},
     {"/metrics", api_h_metrics},
@@ -62,8 +64,7 @@ static const char *reason(int status)
     }
 }
 
-void api_respond(struct api_req *r, int status, const char *body, size_t len,
-                 const char *content_type)
+void api_observe(struct api_req *r, int status, size_t len)
 {
     h2o_req_t *req = r->req;
     uint64_t ns = mono_ns() - r->t0_ns;
@@ -85,6 +86,13 @@ void api_respond(struct api_req *r, int status, const char *body, size_t len,
             e.peer = (struct sockaddr *)&ss;
         access_log_write(r->th->log, &e);
     }
+}
+
+void api_respond(struct api_req *r, int status, const char *body, size_t len,
+                 const char *content_type)
+{
+    h2o_req_t *req = r->req;
+    api_observe(r, status, len);
     req->res.status = status;
     req->res.reason = reason(status);
     req->res.content_length = len;
@@ -94,6 +102,7 @@ void api_respond(struct api_req *r, int status, const char *body, size_t len,
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
                    H2O_STRLIT("no-store"));
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_VARY, NULL, H2O_STRLIT("Accept"));
+    api_cors_headers(r);
     h2o_iovec_t buf = h2o_iovec_init(NULL, 0);
     if (len && !h2o_memis(req->input.method.base, req->input.method.len, H2O_STRLIT("HEAD"))) {
         buf.base = h2o_mem_alloc_pool(&req->pool, len);
@@ -230,6 +239,20 @@ void api_dispatch(struct api_thread *th, h2o_req_t *req)
             r.route = (int)i;
             break;
         }
+    }
+    if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("OPTIONS"))) {
+        api_cors_preflight(&r);
+        return;
+    }
+    /* the web assets before the query is parsed: the widget page reads its own query */
+    const struct static_asset *asset = static_find(path, plen);
+    if (asset) {
+        api_static_serve(&r, asset);
+        return;
+    }
+    if (plen == 7 && memcmp(path, "/widget", 7) == 0) {
+        api_static_redirect(&r, "/widget/");
+        return;
     }
     if (th->rl && !limited(&r))
         return;

@@ -21,6 +21,9 @@
 
 struct store;
 struct auth_config;
+struct cors_list;
+struct api_boundaries;
+struct static_asset;
 #include <stdatomic.h>
 #include <stdbool.h>
 
@@ -51,6 +54,8 @@ struct api_thread {
     struct access_log *log;         /* the server's access log, or NULL */
     struct ratelimit *rl;           /* the server's rate limiter, or NULL */
     const struct auth_config *auth; /* the server's, never NULL */
+    const struct cors_list *cors;   /* the portal origins allowed to read, never NULL */
+    struct api_boundaries *bounds;  /* simplified division boundaries (h_boundaries.c) */
     const char *dummy_hash;         /* a password hash no password matches: unknown names cost
                                        as much as wrong passwords */
 };
@@ -73,8 +78,11 @@ typedef void (*api_handler_fn)(struct api_req *r);
 /* A route slot's name ("/v1/nearby", "other"), for metrics and the access log. */
 const char *api_route_name(int route);
 
-/* Answers with body as is (type: its Content-Type); every answer goes through here, which
- * counts it (metrics) and logs it (access log). */
+/* Counts an answer (metrics) and logs it (access log); api_respond calls it, and so must any
+ * handler that answers by itself (static assets, preflights). */
+void api_observe(struct api_req *r, int status, size_t len);
+
+/* Answers with body as is (type: its Content-Type), through api_observe. */
 void api_respond(struct api_req *r, int status, const char *body, size_t len,
                  const char *content_type);
 
@@ -107,10 +115,16 @@ void api_h_reverse(struct api_req *r);
 void api_h_search(struct api_req *r);
 void api_h_shake(struct api_req *r);
 void api_h_enterprises(struct api_req *r);
+void api_h_boundaries(struct api_req *r);
+void api_boundaries_free(struct api_boundaries *b); /* NULL is a no-op */
 void api_h_login(struct api_req *r);
 void api_h_logout(struct api_req *r);
 void api_h_me(struct api_req *r);
 void api_h_me_ping(struct api_req *r);
+
+/* The embedded web assets (api/static.c): an asset, or a redirect to `to` keeping the query. */
+void api_static_serve(struct api_req *r, const struct static_asset *a);
+void api_static_redirect(struct api_req *r, const char *to);
 
 /* Builds what a thread's place queries need (its region index) before it serves. */
 void api_prepare_thread(struct api_thread *th, const struct snapshot *snap);

@@ -48,6 +48,7 @@ struct api_server {
     struct api_thread *threads;
     char *db;                          /* copied from the config, or NULL */
     struct auth_config auth;           /* copied from the config */
+    struct cors_list cors;             /* copied from the config */
     char dummy_hash[AUTH_PW_HASH_MAX]; /* auth_pw_hash of a random secret */
     struct access_log *log;            /* NULL without --access-log */
     struct ratelimit *rl;              /* NULL without a limit */
@@ -248,6 +249,7 @@ static enum geod_err thread_init(struct api_server *s, struct api_thread *th, in
     th->rl = s->rl;
     if (!(th->metrics = calloc(1, sizeof *th->metrics)))
         return GEOD_ENOMEM;
+    th->cors = &s->cors;
     th->dummy_hash = s->dummy_hash;
     if (s->db && store_open(s->db, false, &th->store, err, errlen))
         return GEOD_ESTORE;
@@ -283,6 +285,7 @@ static void thread_dispose(struct api_thread *th)
     cluster_scratch_free(th->cscratch);
     crs_epsg_cache_free(th->epsg);
     region_index_free(th->region);
+    api_boundaries_free(th->bounds);
     free(th->hits);
     free(th->metrics);
     store_close(th->store);
@@ -310,6 +313,8 @@ enum geod_err api_server_start(const struct api_config *cfg, struct snapshot *sn
         s->auth = *cfg->auth;
     else
         auth_config_default(&s->auth);
+    if (cfg->cors)
+        s->cors = *cfg->cors;
     if (cfg->db) {
         /* a hash to verify unknown names against, so that they take as long as wrong passwords */
         char secret[AUTH_TOKEN_LEN + 1] = "";

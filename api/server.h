@@ -5,6 +5,7 @@
 
 #include "api/auth_config.h"
 #include "api/ratelimit.h"
+#include "api/cors.h"
 #include "index/err.h"
 #include "index/snapshot.h"
 
@@ -19,6 +20,7 @@ struct api_config {
     const char *access_log;         /* the access log's path (api/access_log.h), or NULL */
     int access_log_days;            /* dated access log files kept, >= 1 */
     const struct ratelimit_config *ratelimit; /* NULL or rate 0: no limit */
+    const struct cors_list *cors;   /* portal origins allowed to read; NULL: none */
 };
 
 struct api_server;

@@ -36,6 +36,7 @@ struct serve_opts {
     const char *access_log; /* --access-log PATH */
     struct ratelimit_config rl; /* --rate-limit, --trusted-proxy */
     int access_log_days;    /* --access-log-days N */
+    struct cors_list cors;
 };
 
 static bool parse_listen(const char *s, struct serve_opts *o)
@@ -85,6 +86,7 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
     ratelimit_parse(GEOD_DEFAULT_RATE_LIMIT, &o->rl);
     parse_listen("127.0.0.1:8080", o);
     auth_config_default(&o->auth);
+    o->cors.n = 0;
     for (int i = 0; i < argc; i++) {
         const char *v;
         if ((v = opt_value(argc, argv, &i, "--db"))) {
@@ -124,6 +126,12 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
                 return 2;
             }
             o->access_log_days = (int)d;
+        } else if ((v = opt_value(argc, argv, &i, "--cors-origin"))) {
+            char err[512];
+            if (cors_list_add(&o->cors, v, err, sizeof err)) {
+                fprintf(stderr, "geod serve: --cors-origin %s\n", err);
+                return 2;
+            }
         } else if ((v = opt_value(argc, argv, &i, "--auth"))) {
             char err[512];
             if (strcmp(v, "help") == 0) {
@@ -191,9 +199,8 @@ int geod_serve(int argc, char **argv)
     }
 
     struct api_config cfg = {.access_log = o.access_log, .access_log_days = o.access_log_days,
-                             .ratelimit = &o.rl,
-                             .host = o.host, .port = o.port, .threads = o.threads, .db = o.db,
-                             .auth = &o.auth};
+                             .ratelimit = &o.rl, .host = o.host, .port = o.port,
+                             .threads = o.threads, .db = o.db, .auth = &o.auth, .cors = &o.cors};
     struct api_server *srv;
     if (api_server_start(&cfg, snap, &srv, err, sizeof err)) {
         fprintf(stderr, "geod: %s:%u: %s\n", o.host, (unsigned)o.port, err);

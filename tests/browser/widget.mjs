@@ -1,0 +1,205 @@
+// tests/browser/widget.mjs GEOD_URL PORTAL_PORT ARTIFACTS_DIR - the map widget in a real browser
+// (Debian's chromium, headless, driven by playwright-core). A test portal page served from
+// another origin (127.0.0.1:PORTAL_PORT, a tiny server here) embeds GEOD_URL/widget.js; the test
+// sees clusters, clicks one and sees the map zoom in to smaller clusters or facilities, opens a
+// facility's popup and checks its name against /v1/facilities/{id}, asks for the nearest with
+// the "nearest to me" button (geolocation granted, at a fixed position) and checks the answer
+// against /v1/nearby, loads the iframe page /widget/, and keeps screenshots in ARTIFACTS_DIR.
+// Prints "ok NAME" / "FAIL NAME: why" per step and "N passed, N failed"; exits 1 on a failure.
+import { chromium } from 'playwright-core';
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const [geod, portalPort, artifacts] = process.argv.slice(2);
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const WAIT_MS = 30000;
+const HERE = { longitude: 114.3055, latitude: 30.5928 }; // 江汉路, where the visitor stands
+const CATEGORIES = 'hospital,relief_station,community_center';
+let passed = 0, failed = 0;
+
+async function step(name, fn) {
+  try {
+    await fn();
+    passed++;
+    console.log(`ok   ${name}`);
+  } catch (e) {
+    failed++;
+    console.log(`FAIL ${name}: ${e && e.stack ? e.stack.split('\n').slice(0, 3).join(' | ') : e}`);
+  }
+}
+
+function check(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+async function json(p) {
+  const r = await fetch(geod + p);
+  check(r.ok, `${p}: HTTP ${r.status}`);
+  return r.json();
+}
+
+const portalHtml = `<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>测试门户</title>
+<style>body{font-family:sans-serif;margin:16px} #map{width:860px;height:560px;border:1px solid #ccc}</style>
+</head><body>
+<h1>武汉民政 · 测试门户</h1>
+<div id="map" data-geod-widget data-category="${CATEGORIES}" data-center="114.30,30.59" data-zoom="11"></div>
+<script src="${geod}/widget.js"></script>
+</body></html>`;
+
+const portal = http.createServer((req, res) => {
+  if (req.url === '/' || req.url.startsWith('/?')) {
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+    res.end(portalHtml);
+  } else {
+    res.writeHead(404);
+    res.end();
+  }
+});
+await new Promise((ok) => portal.listen(Number(portalPort), '127.0.0.1', ok));
+const portalUrl = `http://127.0.0.1:${portalPort}/`;
+fs.mkdirSync(artifacts, { recursive: true });
+
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  headless: true,
+  args: ['--no-sandbox', '--disable-background-networking', '--disable-dev-shm-usage',
+         '--disable-gpu', '--no-first-run'],
+});
+const context = await browser.newContext({ viewport: { width: 900, height: 700 },
+                                           geolocation: HERE, locale: 'zh-CN' });
+await context.grantPermissions(['geolocation'], { origin: portalUrl.slice(0, -1) });
+const page = await context.newPage();
+const pageErrors = [];
+page.on('pageerror', (e) => pageErrors.push(String(e)));
+// failed loads are reported by URL below (a browser's own /favicon.ico is no error of ours)
+page.on('console', (m) => {
+  if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) pageErrors.push(m.text());
+});
+page.on('response', (r) => {
+  if (r.status() >= 400 && !r.url().endsWith('/favicon.ico')) pageErrors.push(`${r.status()} ${r.url()}`);
+});
+const geodRequests = [];
+page.on('request', (r) => { if (r.url().startsWith(geod)) geodRequests.push(r.url()); });
+
+const widget = page.locator('#map');
+const ready = async (zoomAbove) => {
+  await page.waitForFunction((z) => {
+    const n = document.getElementById('map');
+    return n && n.getAttribute('data-geod-state') === 'ready' &&
+           Number(n.getAttribute('data-geod-zoom')) > z;
+  }, zoomAbove, { timeout: WAIT_MS });
+  await page.waitForTimeout(150); // markers are added in the same task; let Leaflet lay them out
+};
+const zoomOf = async () => Number(await widget.getAttribute('data-geod-zoom'));
+const clusterCounts = () => page.$$eval('#map .geod-cluster', (es) =>
+  es.map((e) => Number(e.getAttribute('data-count'))));
+const facilityCount = () => page.locator('#map .geod-fac').count();
+
+await step('the portal page loads the widget from geod and shows clusters', async () => {
+  await page.goto(portalUrl);
+  await ready(0);
+  const counts = await clusterCounts();
+  check(counts.length > 0, 'no cluster on the map');
+  check(counts.every((c) => c >= 2), `cluster counts ${counts}`);
+  // the widget's answer for this view, as geod gives it: the same clusters
+  const z = await zoomOf();
+  check(z === 11, `zoom ${z}`);
+  check(geodRequests.some((u) => u.includes('/widget/leaflet/') && u.endsWith('leaflet.js')),
+        'Leaflet did not come from geod');
+  check(geodRequests.some((u) => u.includes('/v1/places/boundaries')), 'no base layer asked');
+  // the base layer and the legend arrive on answers of their own
+  await page.locator('#map svg path').first().waitFor({ timeout: WAIT_MS });
+  await page.locator('#map .geod-legend-row').nth(2).waitFor({ timeout: WAIT_MS });
+  const legend = await page.locator('#map .geod-legend-row').count();
+  check(legend === 3, `legend rows: ${legend}`);
+  await page.screenshot({ path: path.join(artifacts, 'widget-clusters.png') });
+});
+
+await step('clicking a cluster zooms in to smaller clusters or facilities', async () => {
+  const before = await zoomOf();
+  const counts = await clusterCounts();
+  const biggest = Math.max(...counts);
+  await page.locator(`#map .geod-cluster[data-count="${biggest}"]`).first().click();
+  await ready(before);
+  const after = await zoomOf();
+  const now = await clusterCounts();
+  const singles = await facilityCount();
+  check(after > before, `zoom ${before} -> ${after}`);
+  check(now.length + singles > 0, 'nothing on the map after zooming');
+  check(Math.max(0, ...now) < biggest, `largest cluster ${biggest} -> ${Math.max(...now)}`);
+});
+
+let popupName = null;
+await step('a facility opens its popup with its name, address and distance', async () => {
+  // zoom through clusters until single facilities show (at most a few clicks)
+  for (let i = 0; i < 8 && (await facilityCount()) === 0; i++) {
+    const z = await zoomOf();
+    const counts = await clusterCounts();
+    check(counts.length > 0, 'neither clusters nor facilities');
+    await page.locator(`#map .geod-cluster[data-count="${Math.min(...counts)}"]`).first().click();
+    await ready(z);
+  }
+  const fac = page.locator('#map .geod-fac').first();
+  const id = await fac.getAttribute('data-id');
+  check(id, 'a facility marker without data-id');
+  await fac.click();
+  const popup = page.locator('#map .leaflet-popup-content .geod-popup');
+  await popup.waitFor({ timeout: WAIT_MS });
+  const shown = (await popup.locator('.geod-name').textContent()).trim();
+  const rec = await json(`/v1/facilities/${id}`);
+  check(shown === rec.name, `popup says "${shown}", /v1/facilities/${id} says "${rec.name}"`);
+  check((await popup.getAttribute('data-id')) === id, 'popup of another facility');
+  if (rec.address)
+    check((await popup.textContent()).includes(rec.address), 'no address in the popup');
+  // geolocation is granted: the distance from the visitor appears
+  await page.waitForFunction(() => {
+    const d = document.querySelector('#map .leaflet-popup-content .geod-distance');
+    return d && /距您约/.test(d.textContent);
+  }, null, { timeout: WAIT_MS });
+  // the popup's auto-pan moves the map, which reloads what it shows: the popup stays open
+  await ready(0);
+  await page.waitForTimeout(500);
+  check(await popup.count() === 1, 'the popup closed when the map reloaded');
+  popupName = shown;
+  await page.screenshot({ path: path.join(artifacts, 'widget.png') });
+});
+
+await step('"nearest to me" shows the nearest facility /v1/nearby names', async () => {
+  await page.locator('#map .geod-nearest').click();
+  const want = await json(`/v1/nearby?lon=${HERE.longitude}&lat=${HERE.latitude}&k=1` +
+                          `&category=${CATEGORIES}`);
+  check(want.results.length === 1, 'nearby found nothing');
+  await page.waitForFunction((name) => {
+    const p = document.querySelector('#map .leaflet-popup-content .geod-popup');
+    return p && p.querySelector('.geod-name').textContent === name &&
+           /距您约/.test(p.querySelector('.geod-distance').textContent);
+  }, want.results[0].name, { timeout: WAIT_MS });
+  await page.screenshot({ path: path.join(artifacts, 'widget-nearest.png') });
+});
+
+await step('the iframe page /widget/ takes its settings from its URL', async () => {
+  const frame = await context.newPage();
+  frame.on('pageerror', (e) => pageErrors.push(String(e)));
+  await frame.goto(`${geod}/widget/?category=hospital&center=114.30,30.59&zoom=13`);
+  await frame.waitForFunction(() => {
+    const n = document.querySelector('[data-geod-widget]');
+    return n && n.getAttribute('data-geod-state') === 'ready';
+  }, null, { timeout: WAIT_MS });
+  check(await frame.locator('.geod-cluster, .geod-fac').count() > 0, 'nothing on the map');
+  const cats = await frame.$$eval('.geod-fac', (es) => es.map((e) => e.getAttribute('data-category')));
+  check(cats.every((c) => c === 'hospital'), `categories ${[...new Set(cats)]}`);
+  await frame.screenshot({ path: path.join(artifacts, 'widget-iframe.png') });
+  await frame.close();
+});
+
+await step('no script errors on the pages', async () => {
+  check(pageErrors.length === 0, pageErrors.join(' | '));
+});
+
+await browser.close();
+portal.close();
+console.log(`screenshot: ${path.join(artifacts, 'widget.png')} (popup: ${popupName})`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

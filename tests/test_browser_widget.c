@@ -1,0 +1,144 @@
+/* test_browser_widget.c - runs the browser test of the map widget (tests/browser/widget.mjs:
+ * headless chromium through playwright-core) against a real geod (the sanitized build,
+ * $GEOD_BIN) that allows the test portal's origin, and counts it as one test per step of the
+ * script. `make test` installs chromium and playwright-core first (browser-deps); without them
+ * this test fails, it never skips. Screenshots go to build/artifacts/. */
+#include "tests/lib/geodproc.h"
+#include "tests/t.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define START_MS 60000
+#define BROWSER_S 300 /* the whole script, chromium's start included */
+#define SCRIPT "tests/browser/widget.mjs"
+#define PLAYWRIGHT "tests/browser/node_modules/playwright-core/package.json"
+#define CHROMIUM "/usr/bin/chromium"
+#define ARTIFACTS "build/artifacts"
+
+static struct geodproc geod;
+static bool geod_up;
+static uint16_t portal_port;
+
+/* A loopback port nobody listens on now, for the portal page's server. */
+static uint16_t free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof sa;
+    uint16_t port = 0;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+        getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+        port = ntohs(sa.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
+
+static void test_start(void)
+{
+    struct stat st;
+    T_CHECKF(stat(CHROMIUM, &st) == 0, "%s is missing: make test installs it (browser-deps)",
+             CHROMIUM);
+    T_CHECKF(stat(PLAYWRIGHT, &st) == 0, "%s is missing: make test runs npm ci (browser-deps)",
+             PLAYWRIGHT);
+    portal_port = free_port();
+    T_CHECK(portal_port != 0);
+    char origin[64], err[1024];
+    snprintf(origin, sizeof origin, "http://127.0.0.1:%u", (unsigned)portal_port);
+    const char *extra[] = {"--cors-origin", origin, NULL};
+    bool ok = geodproc_start_args(&geod, NULL, extra, START_MS, err, sizeof err);
+    T_CHECKF(ok, "geod did not start: %s", err);
+    geod_up = ok && portal_port && t_cur_fails == 0;
+}
+
+/* Prints the script's output indented, so that its own summary line is not the binary's. */
+static void show(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char line[4096];
+    while (f && fgets(line, sizeof line, f))
+        printf("    %s", line);
+    if (f)
+        fclose(f);
+}
+
+static void test_browser(void)
+{
+    char url[64], port[16], out[] = "/tmp/geod-browser-XXXXXX";
+    snprintf(url, sizeof url, "http://127.0.0.1:%u", (unsigned)geod.port);
+    snprintf(port, sizeof port, "%u", (unsigned)portal_port);
+    int fd = mkstemp(out);
+    T_CHECK(fd >= 0);
+    if (fd < 0)
+        return;
+    mkdir("build", 0755);
+    mkdir(ARTIFACTS, 0755);
+    pid_t pid = fork();
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        execlp("node", "node", SCRIPT, url, port, ARTIFACTS, (char *)NULL);
+        fprintf(stderr, "cannot run node: %s\n", strerror(errno));
+        _exit(127);
+    }
+    close(fd);
+    int st = 0;
+    time_t until = time(NULL) + BROWSER_S;
+    pid_t done = 0;
+    while (pid > 0 && (done = waitpid(pid, &st, WNOHANG)) == 0 && time(NULL) < until)
+        usleep(100 * 1000);
+    if (pid > 0 && done == 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &st, 0);
+        T_CHECKF(false, "the browser test took longer than %d s", BROWSER_S);
+    }
+    show(out);
+    char sb[32];
+    T_CHECKF(pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: %s", SCRIPT,
+             geodproc_status_text(st, sb));
+    struct stat shot;
+    T_CHECKF(stat(ARTIFACTS "/widget.png", &shot) == 0 && shot.st_size > 10000,
+             "no screenshot in " ARTIFACTS "/widget.png");
+    unlink(out);
+}
+
+static void test_stops(void)
+{
+    int st;
+    char sb[32], why[512];
+    bool exited = geodproc_stop(&geod, 10000, &st, NULL);
+    T_CHECKF(exited && WIFEXITED(st) && WEXITSTATUS(st) == 0, "geod after SIGTERM: %s",
+             exited ? geodproc_status_text(st, sb) : "killed");
+    char *log = geodproc_stderr(&geod);
+    T_CHECKF(geodproc_log_ok(log, true, why, sizeof why), "geod's stderr: %s", why);
+    free(log);
+}
+
+int main(void)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    signal(SIGPIPE, SIG_IGN);
+    T_RUN(test_start);
+    if (geod_up)
+        T_RUN(test_browser);
+    if (geod.pid)
+        T_RUN(test_stops);
+    if (t_failed && geod.dir[0])
+        printf("  kept %s\n", geod.dir);
+    else
+        geodproc_cleanup(&geod);
+    geodproc_kill(&geod);
+    return T_END();
+}
