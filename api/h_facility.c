@@ -1,14 +1,54 @@
-/* h_facility.c - GET /v1/facilities/{id}, GET /v1/categories, GET /healthz. */
+/* h_facility.c - GET /v1/facilities/{id} and the routing of the other /v1/facilities
+ * resources (api/h_facility_write.h), GET /v1/categories, GET /healthz. */
+#include "api/h_facility_write.h"
 #include "api/params.h"
 #include "api/render.h"
 
 #include <string.h>
 
+static void get_facility(struct api_req *r, const char *idtext, size_t idlen);
+
+/* POST /v1/facilities */
+void api_h_facilities(struct api_req *r)
+{
+    api_h_facility_create(r);
+}
+
+/* /v1/facilities/{id}[/history|/revert], by method. */
 void api_h_facility(struct api_req *r)
 {
-    static const char *const allowed[] = {"crs", "out_crs", NULL};
     const char *idtext = r->path + strlen("/v1/facilities/");
-    size_t idlen = r->path_len - strlen("/v1/facilities/");
+    size_t rest = r->path_len - strlen("/v1/facilities/");
+    const char *slash = memchr(idtext, '/', rest);
+    size_t idlen = slash ? (size_t)(slash - idtext) : rest;
+    const char *sub = slash ? slash + 1 : "";
+    if (!slash) {
+        if (api_method_is(r, API_M_GET))
+            get_facility(r, idtext, idlen);
+        else if (api_method_is(r, API_M_PATCH))
+            api_h_facility_patch(r, idtext, idlen);
+        else if (api_method_is(r, API_M_DELETE))
+            api_h_facility_delete(r, idtext, idlen);
+        else
+            api_refuse_method(r, API_M_GET | API_M_PATCH | API_M_DELETE);
+    } else if (!strcmp(sub, "history")) {
+        if (api_method_is(r, API_M_GET))
+            api_h_facility_history(r, idtext, idlen);
+        else
+            api_refuse_method(r, API_M_GET);
+    } else if (!strcmp(sub, "revert")) {
+        if (api_method_is(r, API_M_POST))
+            api_h_facility_revert(r, idtext, idlen);
+        else
+            api_refuse_method(r, API_M_POST);
+    } else {
+        api_fail(r, 404, "not_found", "no such resource", NULL);
+    }
+}
+
+static void get_facility(struct api_req *r, const char *idtext, size_t idlen)
+{
+    static const char *const allowed[] = {"crs", "out_crs", NULL};
     uint64_t id;
     enum crs_id out;
     if (!params_allow(r, allowed) || !params_out_crs(r, &out))

@@ -3,26 +3,33 @@
 #include "api/cors.h"
 #include "api/static.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 const struct snapshot *api_current(struct api_thread *th); /* api/server.c */
 
+enum { M_GET = API_M_GET, M_POST = API_M_POST, M_PATCH = API_M_PATCH, M_DELETE = API_M_DELETE };
+
 struct route {
     const char *path; /* exact path, or a prefix when it ends with '/' */
     api_handler_fn fn;
-    bool post;        /* answers POST only (else GET and HEAD) */
+    unsigned methods; /* M_*; 0 means M_GET */
 };
 
 static const struct route routes[] = {
     {"/v1/nearby", api_h_nearby},         {"/v1/within", api_h_within},
-    {"/v1/facilities/", api_h_facility},  {"/v1/categories", api_h_categories},
+    {"/v1/facilities", api_h_facilities, M_POST},
+    /* GET, PATCH, DELETE /v1/facilities/{id}, GET …/history, POST …/revert: h_facility.c
+     * answers 405 for the combinations that do not exist */
+    {"/v1/facilities/", api_h_facility, M_GET | M_POST | M_PATCH | M_DELETE},
+    {"/v1/categories", api_h_categories},
     {"/healthz", api_h_healthz},          {"/v1/convert", api_h_convert},
     {"/v1/places/reverse", api_h_reverse}, {"/v1/places/search", api_h_search},
     {"/v1/shake", api_h_shake},            {"/v1/enterprises", api_h_enterprises},
     {"/v1/bbox", api_h_bbox},             {"/v1/places/boundaries", api_h_boundaries},
-    {"/v1/login", api_h_login, true},      {"/v1/logout", api_h_logout, true},
-    {"/v1/me", api_h_me},                  {"/v1/me/ping", api_h_me_ping, true},
+    {"/v1/login", api_h_login, M_POST},    {"/v1/logout", api_h_logout, M_POST},
+    {"/v1/me", api_h_me},                  {"/v1/me/ping", api_h_me_ping, M_POST},
     {"/metrics", api_h_metrics},
 };
 
@@ -52,12 +59,16 @@ static const char *reason(int status)
 {
     switch (status) {
     case 200: return "OK";
+    case 201: return "Created";
     case 401: return "Unauthorized";
     case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 412: return "Precondition Failed";
     case 413: return "Payload Too Large";
     case 415: return "Unsupported Media Type";
+    case 428: return "Precondition Required";
     case 429: return "Too Many Requests";
     case 503: return "Service Unavailable";
     default: return status < 500 ? "Bad Request" : "Internal Server Error";
@@ -133,7 +144,7 @@ void api_send(struct api_req *r, int status)
     }
     size_t len;
     const char *body = enc_data(e, &len);
-    const char *type = r->fmt == FMT_GEOJSON && status == 200
+    const char *type = r->fmt == FMT_GEOJSON && (status == 200 || status == 201)
                            ? "application/geo+json"
                            : enc_content_type(r->fmt == FMT_MSGPACK ? ENC_MSGPACK : ENC_JSON);
     api_respond(r, status, body, len, type);
@@ -220,6 +231,44 @@ static bool limited(struct api_req *r)
     return false;
 }
 
+static unsigned api_method(h2o_req_t *req)
+{
+    h2o_iovec_t m = req->method;
+    if (h2o_memis(m.base, m.len, H2O_STRLIT("GET")) || h2o_memis(m.base, m.len, H2O_STRLIT("HEAD")))
+        return M_GET;
+    if (h2o_memis(m.base, m.len, H2O_STRLIT("POST")))
+        return M_POST;
+    if (h2o_memis(m.base, m.len, H2O_STRLIT("PATCH")))
+        return M_PATCH;
+    if (h2o_memis(m.base, m.len, H2O_STRLIT("DELETE")))
+        return M_DELETE;
+    return 0;
+}
+
+bool api_method_is(const struct api_req *r, unsigned methods)
+{
+    return (api_method(r->req) & methods) != 0;
+}
+
+void api_refuse_method(struct api_req *r, unsigned allow)
+{
+    static const char *const names[] = {"GET, HEAD", "POST", "PATCH", "DELETE"};
+    char list[64] = "", msg[96];
+    for (int i = 0; i < 4; i++) {
+        if (allow & (1u << i)) {
+            if (list[0])
+                strcat(list, ", ");
+            strcat(list, names[i]);
+        }
+    }
+    size_t n = strlen(list);
+    char *v = h2o_mem_alloc_pool(&r->req->pool, n);
+    memcpy(v, list, n);
+    h2o_add_header(&r->req->pool, &r->req->res.headers, H2O_TOKEN_ALLOW, NULL, v, n);
+    snprintf(msg, sizeof msg, "this resource answers %s", list);
+    api_fail(r, 405, "method_not_allowed", msg, NULL);
+}
+
 void api_dispatch(struct api_thread *th, h2o_req_t *req)
 {
     /* Accept first, so that even a query that cannot be parsed is refused in the format asked */
@@ -284,15 +333,9 @@ void api_dispatch(struct api_thread *th, h2o_req_t *req)
         if (prefix ? !(plen > n && memcmp(path, rt->path, n) == 0)
                    : !(plen == n && memcmp(path, rt->path, n) == 0))
             continue;
-        bool get = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) ||
-                   h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"));
-        bool post = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("POST"));
-        if (rt->post ? !post : !get) {
-            h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL,
-                           rt->post ? "POST" : "GET, HEAD", rt->post ? 4 : 9);
-            api_fail(&r, 405, "method_not_allowed",
-                     rt->post ? "this resource answers POST" : "this resource answers GET and HEAD",
-                     NULL);
+        unsigned m = api_method(req), allow = rt->methods ? rt->methods : M_GET;
+        if (!(m & allow)) {
+            api_refuse_method(&r, allow);
             return;
         }
         r.snap = api_current(th);

@@ -103,11 +103,21 @@ void api_fail(struct api_req *r, int status, const char *code, const char *messa
 /* The encoder format for r->fmt (GeoJSON is written as JSON). */
 enum enc_format api_enc_format(const struct api_req *r);
 
+/* The request's method is one of `methods` (api/http.c's M_GET = 1 (GET, HEAD), M_POST = 2,
+ * M_PATCH = 4, M_DELETE = 8); api_refuse_method answers 405 with Allow listing `allow`. */
+#define API_M_GET 1u
+#define API_M_POST 2u
+#define API_M_PATCH 4u
+#define API_M_DELETE 8u
+bool api_method_is(const struct api_req *r, unsigned methods);
+void api_refuse_method(struct api_req *r, unsigned allow);
+
 /* Handlers (api/h_*.c). */
 void api_h_nearby(struct api_req *r);
 void api_h_within(struct api_req *r);
 void api_h_bbox(struct api_req *r);
 void api_h_facility(struct api_req *r);
+void api_h_facilities(struct api_req *r);
 void api_h_categories(struct api_req *r);
 void api_h_healthz(struct api_req *r);
 void api_h_convert(struct api_req *r);

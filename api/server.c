@@ -28,7 +28,9 @@
 
 #define LOOP_WAKE_MS 100       /* how often an idle loop looks at the stop flag */
 #define DRAIN_MS 5000          /* how long a stopping loop waits for requests in flight */
-#define MAX_ENTITY (64 * 1024) /* request bodies; each handler that takes one caps it lower */
+/* request bodies; each handler that takes one caps it lower and answers 413 itself, which it
+ * can only do for bodies h2o accepted: beyond this h2o answers 413 on its own */
+#define MAX_ENTITY (2 * 1024 * 1024)
 
 struct retired {
     struct snapshot *snap;
@@ -42,6 +44,10 @@ struct api_server {
     _Atomic uint64_t epoch;
     atomic_bool stop;
     pthread_mutex_t publish_lock; /* publishers only; readers never take it */
+    pthread_mutex_t write_lock;   /* facility writers (api_server_write_lock) */
+    _Atomic int64_t seq[2];       /* current's seq, readable without the publication lock */
+    enum geod_err (*rebuild)(void *ctx, struct store *s, struct snapshot **out);
+    void *rebuild_ctx;
     struct retired *retired;
     int nthreads;
     uint16_t port;
@@ -127,9 +133,11 @@ static void reclaim(struct api_server *s, bool all)
     }
 }
 
-void api_server_publish(struct api_server *s, struct snapshot *snap)
+/* Publishes snap; the caller holds publish_lock. */
+static void publish_locked(struct api_server *s, struct snapshot *snap)
 {
-    pthread_mutex_lock(&s->publish_lock);
+    atomic_store(&s->seq[0], snap->seq[0]);
+    atomic_store(&s->seq[1], snap->seq[1]);
     struct snapshot *old = atomic_exchange(&s->current, snap);
     atomic_store(&s->published_at, wall_now());
     uint64_t e = atomic_fetch_add(&s->epoch, 1) + 1;
@@ -150,7 +158,62 @@ void api_server_publish(struct api_server *s, struct snapshot *snap)
         snapshot_free(old);
     }
     reclaim(s, false);
+}
+
+void api_server_publish(struct api_server *s, struct snapshot *snap)
+{
+    pthread_mutex_lock(&s->publish_lock);
+    publish_locked(s, snap);
     pthread_mutex_unlock(&s->publish_lock);
+}
+
+bool api_server_publish_newer(struct api_server *s, struct snapshot *snap)
+{
+    pthread_mutex_lock(&s->publish_lock);
+    const struct snapshot *cur = atomic_load(&s->current);
+    bool newer = !cur || (snap->seq[0] >= cur->seq[0] && snap->seq[1] >= cur->seq[1]);
+    if (newer)
+        publish_locked(s, snap);
+    else
+        snapshot_free(snap);
+    pthread_mutex_unlock(&s->publish_lock);
+    return newer;
+}
+
+enum geod_err api_server_update(struct api_server *s,
+                                enum geod_err (*make)(void *ctx, const struct snapshot *cur,
+                                                      struct snapshot **next),
+                                void *ctx)
+{
+    pthread_mutex_lock(&s->publish_lock);
+    struct snapshot *next = NULL;
+    enum geod_err rc = make(ctx, atomic_load(&s->current), &next);
+    if (!rc)
+        publish_locked(s, next);
+    pthread_mutex_unlock(&s->publish_lock);
+    return rc;
+}
+
+void api_server_write_lock(struct api_server *s)
+{
+    pthread_mutex_lock(&s->write_lock);
+}
+
+void api_server_write_unlock(struct api_server *s)
+{
+    pthread_mutex_unlock(&s->write_lock);
+}
+
+void api_server_seq(struct api_server *s, int64_t out[2])
+{
+    out[0] = atomic_load(&s->seq[0]);
+    out[1] = atomic_load(&s->seq[1]);
+}
+
+enum geod_err api_server_rebuild(struct api_server *s, struct store *st, struct snapshot **out)
+{
+    *out = NULL;
+    return s->rebuild ? s->rebuild(s->rebuild_ctx, st, out) : GEOD_ENOTFOUND;
 }
 
 /* ---- listeners and loops ---- */
@@ -331,6 +394,10 @@ enum geod_err api_server_start(const struct api_config *cfg, struct snapshot *sn
         }
     }
     atomic_init(&s->current, snap);
+    atomic_init(&s->seq[0], snap ? snap->seq[0] : 0);
+    atomic_init(&s->seq[1], snap ? snap->seq[1] : 0);
+    s->rebuild = cfg->rebuild;
+    s->rebuild_ctx = cfg->rebuild_ctx;
     atomic_init(&s->published_at, wall_now());
     if ((cfg->ratelimit && cfg->ratelimit->rate > 0 && ratelimit_new(cfg->ratelimit, &s->rl)) ||
         (cfg->access_log &&
@@ -344,6 +411,7 @@ enum geod_err api_server_start(const struct api_config *cfg, struct snapshot *sn
     atomic_init(&s->epoch, 1);
     atomic_init(&s->stop, false);
     pthread_mutex_init(&s->publish_lock, NULL);
+    pthread_mutex_init(&s->write_lock, NULL);
     h2o_config_init(&s->config);
     s->config.max_request_entity_size = MAX_ENTITY;
     s->config.server_name = h2o_iovec_init(H2O_STRLIT("geod"));
@@ -416,6 +484,7 @@ void api_server_stop(struct api_server *s)
     snapshot_free(atomic_load(&s->current));
     h2o_config_dispose(&s->config);
     pthread_mutex_destroy(&s->publish_lock);
+    pthread_mutex_destroy(&s->write_lock);
     free(s->threads);
     free(s->db);
     free(s);

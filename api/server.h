@@ -9,7 +9,10 @@
 #include "index/err.h"
 #include "index/snapshot.h"
 
+#include <stdbool.h>
 #include <stdint.h>
+
+struct store;
 
 struct api_config {
     const char *host; /* numeric address or name to bind, e.g. "127.0.0.1" */
@@ -21,6 +24,11 @@ struct api_config {
     int access_log_days;            /* dated access log files kept, >= 1 */
     const struct ratelimit_config *ratelimit; /* NULL or rate 0: no limit */
     const struct cors_list *cors;   /* portal origins allowed to read; NULL: none */
+    /* Everything the store holds as a new snapshot (seq set), read through s: the facility
+     * writes' fallback when the served snapshot is not the store's latest state (another
+     * process committed meanwhile). NULL: writers leave that case to the reloader. */
+    enum geod_err (*rebuild)(void *ctx, struct store *s, struct snapshot **out);
+    void *rebuild_ctx;
 };
 
 struct api_server;
@@ -36,6 +44,30 @@ uint16_t api_server_port(const struct api_server *s);
 /* Makes `snap` the snapshot every following request reads; the server owns it from now on.
  * The previous one is freed once no thread can still be reading it. */
 void api_server_publish(struct api_server *s, struct snapshot *snap);
+
+/* The same, unless snap is older than the snapshot served (its seq lower in either place): then
+ * snap is freed and false returned. What the reloader publishes, so that a snapshot it loaded
+ * before a facility write committed never hides that write. */
+bool api_server_publish_newer(struct api_server *s, struct snapshot *snap);
+
+/* The writers' lock: facility writes hold it from their transaction's start to their snapshot's
+ * publication, so whoever holds it sees the store and the served snapshot agree (the reloader
+ * takes it to compare them). Queries never take it. */
+void api_server_write_lock(struct api_server *s);
+void api_server_write_unlock(struct api_server *s);
+
+/* The seq of the snapshot served now, into out[2]. */
+void api_server_seq(struct api_server *s, int64_t out[2]);
+
+/* Under the publication lock: make(ctx, current, &next) derives the next snapshot from the
+ * current one, which is then published (nothing when make fails; its error is returned). */
+enum geod_err api_server_update(struct api_server *s,
+                                enum geod_err (*make)(void *ctx, const struct snapshot *cur,
+                                                      struct snapshot **next),
+                                void *ctx);
+
+/* The rebuild hook of the configuration (NULL when none) and its context. */
+enum geod_err api_server_rebuild(struct api_server *s, struct store *st, struct snapshot **out);
 
 /* Stops accepting, lets requests in flight finish (up to a few seconds), joins the threads and
  * frees everything. */

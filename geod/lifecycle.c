@@ -2,6 +2,7 @@
  * pinyin tables, and a snapshot from an open store. */
 #include "geod/lifecycle.h"
 #include "data/pinyin_data.h"
+#include "data/store_auth.h"
 #include "data/store_enterprise.h"
 #include "importers/builtin.h"
 
@@ -103,6 +104,13 @@ int geod_snapshot_from(struct store *s, const char *path, const struct geod_piny
     struct divisions *div = NULL;
     uint64_t gen = 0, egen = 0;
     int64_t bad_id = 0;
+    /* read first: the snapshot holds at least everything up to these (a commit landing while it
+     * loads is noticed again by the reloader, never lost) */
+    int64_t seq[2] = {0, 0};
+    if (store_content_version(s, seq)) {
+        fprintf(stderr, "geod: cannot read %s: %s\n", path, store_errmsg(s));
+        return 1;
+    }
     enum geod_err rc = snapshot_builder_new(&b);
     if (!rc && !(rc = divisions_builder_new(&db)) && !(rc = store_load_divisions(s, db))) {
         rc = divisions_builder_finish(db, &div);
@@ -138,6 +146,8 @@ int geod_snapshot_from(struct store *s, const char *path, const struct geod_piny
         fprintf(stderr, "geod: cannot build the index: %s\n", geod_strerror(rc));
         return 1;
     }
+    (*out)->seq[0] = seq[0];
+    (*out)->seq[1] = seq[1];
     fprintf(stderr,
             "geod: loaded %zu facilities, %zu divisions and %zu enterprises from %s, %.1f MB "
             "(%.3f s)\n",

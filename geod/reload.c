@@ -1,7 +1,9 @@
 /* reload.c - a thread that asks the store, every RELOAD_PERIOD_MS, whether another connection
- * has committed (PRAGMA data_version) something a snapshot is built from (the audit logs moved:
- * store_content_version; logins and sessions, written all the time by the API threads, do not
- * count); if so it builds a new snapshot on its own connection and publishes it. A snapshot that
+ * has committed (PRAGMA data_version) something a snapshot is built from: the audit logs moved
+ * past the served snapshot's seq (store_content_version; logins and sessions, written all the
+ * time by the API threads, do not count, and the API's own facility writes publish their
+ * snapshot before anyone can see their commit); if so it builds a new snapshot on its own
+ * connection and publishes it, unless a newer one was published meanwhile. A snapshot that
  * cannot be built is reported and the old one stays served. */
 #include "data/store_auth.h"
 #include "geod/reload.h"
@@ -17,7 +19,7 @@ struct geod_reloader {
     struct store *s;
     const char *path;
     int64_t version;
-    int64_t content[2]; /* store_content_version when the served snapshot was built */
+    bool retry;         /* the last snapshot built was older than the one served */
     const struct geod_pinyin *py;
     struct api_server *srv;
     pthread_t tid;
@@ -41,20 +43,33 @@ static void *watch(void *arg)
             break;
         pthread_mutex_unlock(&r->lock);
         int64_t v;
-        int64_t content[2];
-        bool changed = store_data_version(r->s, &v) == GEOD_OK && v != r->version;
+        int64_t content[2], served[2];
+        bool changed = store_data_version(r->s, &v) == GEOD_OK && (v != r->version || r->retry);
         if (changed)
             r->version = v;
-        if (changed && store_content_version(r->s, content) == GEOD_OK &&
-            (content[0] != r->content[0] || content[1] != r->content[1])) {
-            r->content[0] = content[0];
-            r->content[1] = content[1];
+        /* under the writers' lock: a facility write of this server is either not begun or
+         * committed and published, so its own commits never look like news */
+        bool stale = false;
+        if (changed) {
+            api_server_write_lock(r->srv);
+            stale = store_content_version(r->s, content) == GEOD_OK;
+            api_server_seq(r->srv, served);
+            api_server_write_unlock(r->srv);
+            stale = stale && (content[0] != served[0] || content[1] != served[1]);
+        }
+        r->retry = false;
+        if (stale) {
             struct snapshot *snap;
             double t0 = geod_now();
             if (geod_snapshot_from(r->s, r->path, r->py, &snap) == 0) {
-                api_server_publish(r->srv, snap);
-                fprintf(stderr, "geod: the store changed; now serving generation %llu (%.3f s)\n",
-                        (unsigned long long)snap->generation, geod_now() - t0);
+                unsigned long long gen = snap->generation;
+                /* refused when a write published a newer one meanwhile: look again */
+                if (api_server_publish_newer(r->srv, snap))
+                    fprintf(stderr,
+                            "geod: the store changed; now serving generation %llu (%.3f s)\n",
+                            gen, geod_now() - t0);
+                else
+                    r->retry = true;
             }
         }
         pthread_mutex_lock(&r->lock);
@@ -73,8 +88,8 @@ int geod_reloader_start(struct store *s, const char *path, int64_t version,
         fprintf(stderr, "geod: out of memory\n");
         return 1;
     }
-    *r = (struct geod_reloader){.s = s, .path = path, .version = version,
-                                .content = {content[0], content[1]}, .py = py, .srv = srv};
+    (void)content; /* the served snapshot's seq says the same */
+    *r = (struct geod_reloader){.s = s, .path = path, .version = version, .py = py, .srv = srv};
     pthread_mutex_init(&r->lock, NULL);
     pthread_cond_init(&r->wake, NULL);
     if (pthread_create(&r->tid, NULL, watch, r) != 0) {

@@ -152,6 +152,18 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
     return 0;
 }
 
+/* The facility writers' fallback (api_config.rebuild): the whole store as a new snapshot. */
+struct rebuild_ctx {
+    const char *path;
+    const struct geod_pinyin *py;
+};
+
+static enum geod_err rebuild(void *ctx, struct store *s, struct snapshot **out)
+{
+    const struct rebuild_ctx *c = ctx;
+    return geod_snapshot_from(s, c->path, c->py, out) ? GEOD_ESTORE : GEOD_OK;
+}
+
 int geod_serve(int argc, char **argv)
 {
     struct serve_opts o;
@@ -198,9 +210,11 @@ int geod_serve(int argc, char **argv)
         return 1;
     }
 
+    struct rebuild_ctx rctx = {o.db, &py};
     struct api_config cfg = {.access_log = o.access_log, .access_log_days = o.access_log_days,
                              .ratelimit = &o.rl, .host = o.host, .port = o.port,
-                             .threads = o.threads, .db = o.db, .auth = &o.auth, .cors = &o.cors};
+                             .threads = o.threads, .db = o.db, .auth = &o.auth, .cors = &o.cors,
+                             .rebuild = rebuild, .rebuild_ctx = &rctx};
     struct api_server *srv;
     if (api_server_start(&cfg, snap, &srv, err, sizeof err)) {
         fprintf(stderr, "geod: %s:%u: %s\n", o.host, (unsigned)o.port, err);

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdatomic.h>
+
 #define NSTR 6 /* name, address, phone, hours, division_code, source */
 #define NO_STR SIZE_MAX
 
@@ -15,7 +17,16 @@ struct bfac {
     size_t off[NSTR]; /* arena offsets of the strings, NO_STR for NULL */
 };
 
+/* What derived snapshots share: freed with the last snapshot holding it. */
+struct snapshot_parts {
+    atomic_size_t refs;
+    struct divisions *div;
+    struct names *div_names;
+    struct enterprises *ent;
+};
+
 struct snapshot_builder {
+    struct snapshot_parts *shared; /* snapshot_derive: the base's parts, one reference held */
     struct bfac *fac;
     size_t n, cap;
     char *arena;
@@ -30,6 +41,16 @@ struct snapshot_builder {
     const struct pinyin_overrides *ov;
 };
 
+static void parts_release(struct snapshot_parts *p)
+{
+    if (!p || atomic_fetch_sub(&p->refs, 1) != 1)
+        return;
+    divisions_free(p->div);
+    names_free(p->div_names);
+    enterprises_free(p->ent);
+    free(p);
+}
+
 enum geod_err snapshot_builder_new(struct snapshot_builder **out)
 {
     *out = calloc(1, sizeof **out);
@@ -42,6 +63,7 @@ void snapshot_builder_free(struct snapshot_builder *b)
         return;
     divisions_free(b->div);
     enterprises_builder_free(b->ent);
+    parts_release(b->shared);
     free(b->fac);
     free(b->arena);
     free(b);
@@ -251,15 +273,33 @@ enum geod_err snapshot_builder_finish(struct snapshot_builder *b, uint64_t gener
     }
     s->fac = fac;
     fac = NULL;
-    s->div = b->div;
-    b->div = NULL;
-    if (!s->div && divisions_builder_new(&db) == GEOD_OK)
-        divisions_builder_finish(db, &s->div); /* an empty table */
     s->pinyin = b->pt;
     s->overrides = b->ov;
-    if (!s->div || (rc = link_responsible(s)) || (rc = index_division_names(s)) ||
-        (rc = build_enterprises(b, s)))
-        goto done;
+    if (b->shared) {
+        s->parts = b->shared;
+        b->shared = NULL;
+        s->div = s->parts->div;
+        s->div_names = s->parts->div_names;
+        s->ent = s->parts->ent;
+        if ((rc = link_responsible(s)))
+            goto done;
+    } else {
+        rc = GEOD_ENOMEM;
+        if (!(s->parts = calloc(1, sizeof *s->parts)))
+            goto done;
+        atomic_init(&s->parts->refs, 1);
+        s->div = b->div;
+        b->div = NULL;
+        if (!s->div && divisions_builder_new(&db) == GEOD_OK)
+            divisions_builder_finish(db, &s->div); /* an empty table */
+        s->parts->div = s->div;
+        if (!s->div || (rc = link_responsible(s)) || (rc = index_division_names(s)))
+            goto done;
+        s->parts->div_names = s->div_names;
+        if ((rc = build_enterprises(b, s)))
+            goto done;
+        s->parts->ent = s->ent;
+    }
     if ((rc = rtree_build(items, b->n, &s->tree)))
         goto done;
     rc = cluster_build(items, b->n, &s->clusters);
@@ -281,9 +321,13 @@ void snapshot_free(struct snapshot *s)
         return;
     rtree_free(s->tree);
     cluster_free(s->clusters);
-    divisions_free(s->div);
-    names_free(s->div_names);
-    enterprises_free(s->ent);
+    if (s->parts) {
+        parts_release(s->parts);
+    } else { /* failed before its parts were made */
+        divisions_free(s->div);
+        names_free(s->div_names);
+        enterprises_free(s->ent);
+    }
     free(s->responsible);
     free((void *)s->fac);
     free(s->slot);
@@ -330,4 +374,45 @@ size_t snapshot_bytes(const struct snapshot *s)
     if (s->ent)
         b += enterprises_bytes(s->ent);
     return b + s->arena_len;
+}
+
+enum geod_err snapshot_derive(const struct snapshot *base, const struct facility_in *put,
+                              uint32_t drop, uint64_t generation, struct snapshot **out)
+{
+    *out = NULL;
+    struct snapshot_builder *b;
+    enum geod_err rc = snapshot_builder_new(&b);
+    if (rc)
+        return rc;
+    for (size_t c = 0; !rc && c < base->ncat; c++)
+        rc = snapshot_builder_category(b, base->cats[c].id, base->cats[c].name_zh);
+    uint32_t skip = put ? put->id : 0;
+    for (size_t i = 0; !rc && i < base->n; i++) {
+        const struct facility *f = &base->fac[i];
+        if (f->id == skip || f->id == drop)
+            continue;
+        struct facility_in in = {
+            .id = f->id, .version = f->version, .category = base->cats[f->cat].id,
+            .lon = f->lon, .lat = f->lat, .name = f->name, .address = f->address,
+            .phone = f->phone, .hours = f->hours, .division_code = f->division_code,
+            .source = f->source,
+        };
+        rc = snapshot_builder_add(b, &in);
+    }
+    if (!rc && put)
+        rc = snapshot_builder_add(b, put);
+    if (rc) {
+        snapshot_builder_free(b);
+        return rc;
+    }
+    b->pt = base->pinyin;
+    b->ov = base->overrides;
+    atomic_fetch_add(&base->parts->refs, 1);
+    b->shared = base->parts;
+    rc = snapshot_builder_finish(b, generation, out);
+    if (!rc) {
+        (*out)->seq[0] = base->seq[0];
+        (*out)->seq[1] = base->seq[1];
+    }
+    return rc;
 }

@@ -49,6 +49,10 @@ struct snapshot_category {
 
 struct snapshot {
     uint64_t generation;        /* increases with every published change */
+    int64_t seq[2];             /* the store's audit positions (facility_audit, record_audit)
+                                 * this snapshot holds everything up to; set by whoever loaded
+                                 * it, {0, 0} when unknown. Writers and the reloader compare it
+                                 * with the store's to know whether it is current. */
     size_t n;                   /* facilities */
     const struct facility *fac; /* [n] by ascending id */
     size_t ncat;
@@ -65,6 +69,7 @@ struct snapshot {
                                  * facility (the lowest id whose division_code is that
                                  * division's code), 0 for none */
     /* private */
+    struct snapshot_parts *parts; /* owns div, div_names and ent; shared by derived snapshots */
     uint32_t max_id;
     uint32_t *slot;             /* [max_id + 1]: index into fac plus one, 0 for none; NULL
                                  * when ids are sparse (then a binary search over fac) */
@@ -103,6 +108,15 @@ enum geod_err snapshot_builder_finish(struct snapshot_builder *b, uint64_t gener
                                       struct snapshot **out);
 
 void snapshot_free(struct snapshot *s);
+
+/* A new snapshot: base's facilities with `put` added (or replacing the one with its id; NULL
+ * for none) and the facility `drop` removed (0 for none), with base's categories, divisions,
+ * name index and enterprises shared rather than copied (they live as long as the last snapshot
+ * using them). The facility records, the spatial index and the clusters are rebuilt: O(n log n),
+ * no store access. seq is copied from base; the caller sets the new one. GEOD_EINVAL as
+ * snapshot_builder_add for a bad `put`. */
+enum geod_err snapshot_derive(const struct snapshot *base, const struct facility_in *put,
+                              uint32_t drop, uint64_t generation, struct snapshot **out);
 
 /* The facility with this id, or NULL. */
 const struct facility *snapshot_get(const struct snapshot *s, uint32_t id);

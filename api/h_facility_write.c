@@ -1,0 +1,525 @@
+/* h_facility_write.c - POST /v1/facilities, PATCH and DELETE /v1/facilities/{id}, POST
+ * /v1/facilities/{id}/revert. Each: login (auth.h; CSRF for cookie sessions), the body
+ * (facility_body.h), the district check on the facility's division before and after, then one
+ * transaction through facility_write.h. Answers carry the record as GET /v1/facilities/{id}
+ * renders it, with `ETag: "<version>"`; PATCH, DELETE and revert need `If-Match: <version>`
+ * (428 without, 412 with the current record when stale). Deleted facilities are 404 here as in
+ * reads, except to revert, which is how an admin brings one back. */
+#include "api/auth.h"
+#include "api/facility_body.h"
+#include "api/facility_write.h"
+#include "api/h_facility_write.h"
+#include "api/params.h"
+#include "api/render.h"
+#include "data/store_write.h"
+#include "index/similar.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Wuhan and 50 km around it, as the importers check (importers/import_impl.h): a position
+ * farther out is a mistake, not a facility of the bureau. */
+#define WRITE_LON_MIN 113.16
+#define WRITE_LON_MAX 115.60
+#define WRITE_LAT_MIN 29.52
+#define WRITE_LAT_MAX 31.81
+#define DUPLICATE_M 30.0   /* the duplicate guard's radius, geodesic metres */
+#define DUPLICATE_MAX 32   /* candidates looked at (and listed) */
+
+static void header(struct api_req *r, const h2o_token_t *name, const char *value)
+{
+    size_t n = strlen(value);
+    char *v = h2o_mem_alloc_pool(&r->req->pool, n);
+    memcpy(v, value, n);
+    h2o_add_header(&r->req->pool, &r->req->res.headers, name, NULL, v, n);
+}
+
+/* The record of facility id in the current snapshot as the answer, with its ETag. */
+static void answer(struct api_req *r, int status, uint32_t id, int64_t version, enum crs_id out)
+{
+    const struct snapshot *s = api_write_current(r);
+    const struct facility *f = snapshot_get(s, id);
+    char etag[32];
+    snprintf(etag, sizeof etag, "\"%lld\"", (long long)version);
+    header(r, H2O_TOKEN_ETAG, etag);
+    struct enc *e = r->th->enc;
+    enc_reset(e, api_enc_format(r));
+    if (f && f->version == version) {
+        render_facility(e, s, f, out, NULL);
+    } else { /* written, not yet published (see api_write_commit) */
+        enc_map(e, 2);
+        enc_key(e, "id");
+        enc_uint(e, id);
+        enc_key(e, "version");
+        enc_int(e, version);
+        enc_end(e);
+    }
+    api_send(r, status);
+}
+
+/* An error with one more member: the current record (412) or the candidates (409). */
+static void fail_with(struct api_req *r, int status, const char *code, const char *message,
+                      const char *key, const struct snapshot *s, const uint32_t *ids, size_t n,
+                      bool list, enum crs_id out)
+{
+    struct enc *e = r->th->enc;
+    enc_reset(e, api_enc_format(r));
+    enc_map(e, 2);
+    enc_key(e, "error");
+    enc_map(e, 3);
+    enc_key(e, "code");
+    enc_cstr(e, code);
+    enc_key(e, "message");
+    enc_cstr(e, message);
+    enc_key(e, "param");
+    enc_null(e);
+    enc_end(e);
+    enc_key(e, key);
+    if (list)
+        enc_array(e, (uint32_t)n);
+    for (size_t i = 0; i < n; i++) {
+        const struct facility *f = snapshot_get(s, ids[i]);
+        if (f)
+            render_facility(e, s, f, out, NULL);
+        else
+            enc_null(e);
+    }
+    if (!list && n == 0)
+        enc_null(e);
+    if (list)
+        enc_end(e);
+    enc_end(e);
+    api_send(r, status);
+}
+
+static bool content_is_json(h2o_req_t *req)
+{
+    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
+    if (i < 0)
+        return false;
+    h2o_iovec_t v = req->headers.entries[i].value;
+    size_t n = strlen("application/json");
+    return v.len >= n && h2o_lcstris(v.base, n, "application/json", n) &&
+           (v.len == n || v.base[n] == ';' || v.base[n] == ' ');
+}
+
+/* The caller, allowed to write; false when answered. */
+static bool writer(struct api_req *r, struct auth_user *u, char actor[AUTH_NAME_MAX + 8])
+{
+    if (r->fmt == FMT_GEOJSON)
+        r->fmt = FMT_JSON;
+    enum auth_result a = auth_request(r, !auth_method_safe(r), u);
+    if (a) {
+        auth_refuse(r, a);
+        return false;
+    }
+    snprintf(actor, AUTH_NAME_MAX + 8, "user:%s", u->name);
+    return true;
+}
+
+/* The body, parsed as kind; false when answered. */
+static bool body(struct api_req *r, enum fac_body_kind kind, struct fac_body *b)
+{
+    h2o_req_t *req = r->req;
+    if (!content_is_json(req)) {
+        api_fail(r, 415, "unsupported_media_type", "send the body as application/json", NULL);
+        return false;
+    }
+    if (req->entity.len > FAC_BODY_MAX) {
+        api_fail(r, 413, "body_too_long", "the body is longer than 16384 bytes", NULL);
+        return false;
+    }
+    struct auth_body_fail f;
+    if (fac_body_parse(req->entity.base, req->entity.len, kind, b, &f)) {
+        api_fail(r, 400, f.code, f.message, f.param[0] ? f.param : NULL);
+        return false;
+    }
+    return true;
+}
+
+/* If-Match: 3 or "3"; false when answered (428 missing, 400 malformed). */
+static bool if_match(struct api_req *r, int64_t *version)
+{
+    ssize_t i = h2o_find_header(&r->req->headers, H2O_TOKEN_IF_MATCH, -1);
+    if (i < 0) {
+        api_fail(r, 428, "precondition_required",
+                 "send If-Match with the version you last read (its ETag)", "If-Match");
+        return false;
+    }
+    h2o_iovec_t v = r->req->headers.entries[i].value;
+    size_t a = 0, b = v.len;
+    while (a < b && v.base[a] == ' ')
+        a++;
+    while (b > a && v.base[b - 1] == ' ')
+        b--;
+    if (b - a >= 2 && v.base[a] == '"' && v.base[b - 1] == '"') {
+        a++;
+        b--;
+    }
+    uint64_t n;
+    if (query_uint(v.base + a, b - a, UINT32_MAX, &n) || n == 0) {
+        api_fail(r, 400, "invalid_parameter", "If-Match must be a version, like \"3\"",
+                 "If-Match");
+        return false;
+    }
+    *version = (int64_t)n;
+    return true;
+}
+
+/* category id or Chinese name -> the snapshot's id; false when answered. */
+static bool category(struct api_req *r, const char *text, const char **id)
+{
+    const struct snapshot *s = r->snap;
+    for (size_t i = 0; i < s->ncat; i++) {
+        if (!strcmp(s->cats[i].id, text) || !strcmp(s->cats[i].name_zh, text)) {
+            *id = s->cats[i].id;
+            return true;
+        }
+    }
+    api_fail(r, 400, "unknown_category", "no category has this id or name", "category");
+    return false;
+}
+
+/* The body's position in WGS-84, checked to be in Wuhan, and the code of the smallest division
+ * holding it (community, else street, else district; "" outside them all). */
+static bool position(struct api_req *r, const struct fac_body *b, double *lon, double *lat,
+                     char code[13])
+{
+    if (crs_convert(b->crs, CRS_WGS84, b->lon, b->lat, lon, lat)) {
+        api_fail(r, 400, "out_of_range", "the position cannot be converted", "lon");
+        return false;
+    }
+    if (!(*lon >= WRITE_LON_MIN && *lon <= WRITE_LON_MAX)) {
+        api_fail(r, 400, "out_of_range", "lon is far outside Wuhan (more than 50 km)", "lon");
+        return false;
+    }
+    if (!(*lat >= WRITE_LAT_MIN && *lat <= WRITE_LAT_MAX)) {
+        api_fail(r, 400, "out_of_range", "lat is far outside Wuhan (more than 50 km)", "lat");
+        return false;
+    }
+    int32_t chain[DIV_LEVELS];
+    if (!api_locate(r, *lon, *lat, chain)) {
+        api_fail(r, 500, "internal", "the region index could not be built", NULL);
+        return false;
+    }
+    code[0] = '\0';
+    for (int l = DIV_COMMUNITY; l >= DIV_DISTRICT; l--) {
+        if (chain[l] >= 0) {
+            snprintf(code, 13, "%s", r->snap->div->d[chain[l]].code);
+            break;
+        }
+    }
+    return true;
+}
+
+static bool may_edit(struct api_req *r, const struct auth_user *u, const char *code)
+{
+    if (auth_may_edit(u, code && code[0] ? code : NULL))
+        return true;
+    api_fail(r, 403, "forbidden",
+             "this account may not edit facilities in this division (outside its district)",
+             NULL);
+    return false;
+}
+
+/* Facilities of category cat within DUPLICATE_M of (lon, lat) with a name similar to name. */
+static size_t duplicates(struct api_req *r, const struct snapshot *s, const char *cat,
+                         double lon, double lat, const char *name, uint32_t out[DUPLICATE_MAX])
+{
+    int c = snapshot_category(s, cat, strlen(cat));
+    struct rtree_query q = {.lon = lon, .lat = lat, .k = DUPLICATE_MAX, .max_m = DUPLICATE_M,
+                            .cat_mask = c >= 0 ? 1ull << c : 0};
+    size_t n = 0, found = 0;
+    if (c < 0 || rtree_nearest(s->tree, &q, r->th->scratch, r->th->hits, &n))
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct facility *f = snapshot_get(s, r->th->hits[i].id);
+        if (f && names_similar(f->name, name))
+            out[found++] = f->id;
+    }
+    return found;
+}
+
+static enum crs_id out_system(struct api_req *r, const struct fac_body *b)
+{
+    enum crs_id out = b && (b->have & FAC_F_POSITION) ? b->crs : CRS_WGS84;
+    const struct query_param *p = query_get(&r->q, "out_crs");
+    if (p && crs_parse(p->value, p->value_len, &out) == GEOD_OK)
+        return out;
+    return out;
+}
+
+void api_h_facility_create(struct api_req *r)
+{
+    static const char *const allowed[] = {"out_crs", NULL};
+    struct auth_user u;
+    char actor[AUTH_NAME_MAX + 8];
+    enum crs_id out;
+    if (!params_allow(r, allowed) || !params_out_crs(r, &out) || !writer(r, &u, actor))
+        return;
+    struct fac_body b;
+    const char *cat;
+    double lon, lat;
+    char code[13];
+    if (!body(r, FAC_BODY_CREATE, &b) || !category(r, b.category, &cat) ||
+        !position(r, &b, &lon, &lat, code) || !may_edit(r, &u, code))
+        return;
+    out = out_system(r, &b);
+    struct api_write w;
+    if (!api_write_begin(r, &w))
+        return;
+    if (!b.confirm_duplicate) {
+        uint32_t dup[DUPLICATE_MAX];
+        const struct snapshot *s = api_write_current(r);
+        size_t n = duplicates(r, s, cat, lon, lat, b.name, dup);
+        if (n) {
+            api_write_abort(&w);
+            fail_with(r, 409, "duplicate",
+                      "a facility of this category with a similar name is within 30 m; send "
+                      "\"confirm_duplicate\": true to create it anyway",
+                      "candidates", s, dup, n, true, out);
+            return;
+        }
+    }
+    struct store_facility f = {.category = cat, .name = b.name, .address = b.address,
+                               .phone = b.phone, .hours = b.hours, .lon = lon, .lat = lat,
+                               .division_code = code[0] ? code : NULL, .source = "api"};
+    uint32_t id;
+    if (store_insert_facility(r->th->store, &f, actor, &id)) {
+        api_write_abort(&w);
+        api_fail(r, 503, "unavailable", "the facility could not be written", NULL);
+        return;
+    }
+    if (!api_write_commit(&w, id))
+        return;
+    char loc[48];
+    snprintf(loc, sizeof loc, "/v1/facilities/%u", (unsigned)id);
+    header(r, H2O_TOKEN_LOCATION, loc);
+    answer(r, 201, id, 1, out);
+}
+
+/* The live record id for a change checked against If-Match; false when answered (and the
+ * write aborted). */
+static bool current(struct api_req *r, struct api_write *w, uint32_t id, int64_t expect,
+                    const struct auth_user *u, bool allow_deleted, struct store_facility_row *row,
+                    enum crs_id out)
+{
+    enum geod_err rc = store_facility_get(r->th->store, id, row);
+    if (rc || (row->deleted && !allow_deleted)) {
+        api_write_abort(w);
+        if (rc && rc != GEOD_ENOTFOUND)
+            api_fail(r, 503, "unavailable", "the store cannot be read right now", NULL);
+        else
+            api_fail(r, 404, "not_found", "no facility has this id", "id");
+        return false;
+    }
+    if (!may_edit(r, u, row->f.division_code)) {
+        api_write_abort(w);
+        return false;
+    }
+    if (row->version != expect) {
+        api_write_abort(w);
+        char etag[32];
+        snprintf(etag, sizeof etag, "\"%lld\"", (long long)row->version);
+        header(r, H2O_TOKEN_ETAG, etag);
+        fail_with(r, 412, "version_mismatch",
+                  "the facility changed since that version: here is the current record",
+                  "current", api_write_current(r), &id, row->deleted ? 0 : 1, false, out);
+        return false;
+    }
+    return true;
+}
+
+static bool facility_id(struct api_req *r, const char *text, size_t len, uint32_t *id)
+{
+    uint64_t v;
+    if (query_uint(text, len, UINT32_MAX, &v) || v == 0) {
+        api_fail(r, 404, "not_found", "no facility has this id", "id");
+        return false;
+    }
+    *id = (uint32_t)v;
+    return true;
+}
+
+void api_h_facility_patch(struct api_req *r, const char *idtext, size_t idlen)
+{
+    static const char *const allowed[] = {"out_crs", NULL};
+    struct auth_user u;
+    char actor[AUTH_NAME_MAX + 8];
+    enum crs_id out;
+    uint32_t id;
+    int64_t expect;
+    if (!params_allow(r, allowed) || !params_out_crs(r, &out) || !writer(r, &u, actor) ||
+        !facility_id(r, idtext, idlen, &id) || !if_match(r, &expect))
+        return;
+    struct fac_body b;
+    const char *cat = NULL;
+    double lon = NAN, lat = NAN;
+    char code[13];
+    if (!body(r, FAC_BODY_PATCH, &b) ||
+        ((b.have & FAC_F_CATEGORY) && !category(r, b.category, &cat)) ||
+        ((b.have & FAC_F_POSITION) && !position(r, &b, &lon, &lat, code)))
+        return;
+    out = out_system(r, &b);
+    struct api_write w;
+    struct store_facility_row row;
+    if (!api_write_begin(r, &w))
+        return;
+    if (!current(r, &w, id, expect, &u, false, &row, out))
+        return;
+    struct store_facility f = row.f;
+    if (cat)
+        f.category = cat;
+    if (b.have & FAC_F_NAME)
+        f.name = b.name;
+    if (b.have & FAC_F_ADDRESS)
+        f.address = b.address;
+    if (b.have & FAC_F_PHONE)
+        f.phone = b.phone;
+    if (b.have & FAC_F_HOURS)
+        f.hours = b.hours;
+    if (b.have & FAC_F_POSITION) {
+        f.lon = lon;
+        f.lat = lat;
+        f.division_code = code[0] ? code : NULL;
+        if (!may_edit(r, &u, f.division_code)) {
+            api_write_abort(&w);
+            store_facility_row_free(&row);
+            return;
+        }
+    }
+    int64_t version;
+    enum geod_err rc = store_write_facility(r->th->store, id, &f, false, "update", actor, &version);
+    store_facility_row_free(&row);
+    if (rc) {
+        api_write_abort(&w);
+        api_fail(r, 503, "unavailable", "the facility could not be written", NULL);
+        return;
+    }
+    if (api_write_commit(&w, id))
+        answer(r, 200, id, version, out);
+}
+
+void api_h_facility_delete(struct api_req *r, const char *idtext, size_t idlen)
+{
+    static const char *const allowed[] = {"out_crs", NULL};
+    struct auth_user u;
+    char actor[AUTH_NAME_MAX + 8];
+    enum crs_id out;
+    uint32_t id;
+    int64_t expect;
+    if (!params_allow(r, allowed) || !params_out_crs(r, &out) || !writer(r, &u, actor) ||
+        !facility_id(r, idtext, idlen, &id) || !if_match(r, &expect))
+        return;
+    struct api_write w;
+    struct store_facility_row row;
+    if (!api_write_begin(r, &w))
+        return;
+    if (!current(r, &w, id, expect, &u, false, &row, out))
+        return;
+    /* the record as it was, for the answer: the snapshot loses it on publication */
+    const struct snapshot *before = api_write_current(r);
+    const struct facility *was = snapshot_get(before, id);
+    int64_t version;
+    enum geod_err rc =
+        store_write_facility(r->th->store, id, &row.f, true, "delete", actor, &version);
+    store_facility_row_free(&row);
+    if (rc) {
+        api_write_abort(&w);
+        api_fail(r, 503, "unavailable", "the facility could not be deleted", NULL);
+        return;
+    }
+    if (!api_write_commit(&w, id))
+        return;
+    char etag[32];
+    snprintf(etag, sizeof etag, "\"%lld\"", (long long)version);
+    header(r, H2O_TOKEN_ETAG, etag);
+    struct enc *e = r->th->enc;
+    enc_reset(e, api_enc_format(r));
+    if (was) { /* `before` stays valid for this request (server.c's reclamation) */
+        struct facility gone = *was;
+        gone.version = (uint32_t)version;
+        render_facility(e, before, &gone, out, NULL);
+    } else {
+        enc_map(e, 2);
+        enc_key(e, "id");
+        enc_uint(e, id);
+        enc_key(e, "version");
+        enc_int(e, version);
+        enc_end(e);
+    }
+    api_send(r, 200);
+}
+
+/* The fields of a record as the audit log keeps it (store_json.c's keys) into f, whose strings
+ * point into root. False when a field is missing or of the wrong type. */
+static bool fields_of(json_t *root, struct store_facility *f)
+{
+    json_t *cat = json_object_get(root, "category"), *name = json_object_get(root, "name");
+    json_t *lon = json_object_get(root, "lon"), *lat = json_object_get(root, "lat");
+    if (!json_is_string(cat) || !json_is_string(name) || !json_is_number(lon) ||
+        !json_is_number(lat))
+        return false;
+    *f = (struct store_facility){.category = json_string_value(cat),
+                                 .name = json_string_value(name),
+                                 .address = json_string_value(json_object_get(root, "address")),
+                                 .phone = json_string_value(json_object_get(root, "phone")),
+                                 .hours = json_string_value(json_object_get(root, "hours")),
+                                 .lon = json_number_value(lon), .lat = json_number_value(lat),
+                                 .division_code =
+                                     json_string_value(json_object_get(root, "division_code"))};
+    return true;
+}
+
+void api_h_facility_revert(struct api_req *r, const char *idtext, size_t idlen)
+{
+    static const char *const allowed[] = {"out_crs", NULL};
+    struct auth_user u;
+    char actor[AUTH_NAME_MAX + 8];
+    enum crs_id out;
+    uint32_t id;
+    int64_t expect;
+    if (!params_allow(r, allowed) || !params_out_crs(r, &out) || !writer(r, &u, actor) ||
+        !facility_id(r, idtext, idlen, &id))
+        return;
+    if (u.role != AUTH_ADMIN) {
+        api_fail(r, 403, "forbidden", "only an admin may revert a facility", NULL);
+        return;
+    }
+    struct fac_body b;
+    if (!if_match(r, &expect) || !body(r, FAC_BODY_REVERT, &b))
+        return;
+    struct api_write w;
+    struct store_facility_row row;
+    if (!api_write_begin(r, &w))
+        return;
+    if (!current(r, &w, id, expect, &u, true, &row, out))
+        return;
+    char *text = NULL;
+    json_t *root = NULL;
+    struct store_facility f;
+    enum geod_err rc = b.version < row.version
+                           ? store_facility_at(r->th->store, id, b.version, &text)
+                           : GEOD_ENOTFOUND;
+    store_facility_row_free(&row);
+    if (!rc && (!(root = json_loads(text, 0, NULL)) || !fields_of(root, &f)))
+        rc = GEOD_ECORRUPT;
+    int64_t version = 0;
+    if (!rc)
+        rc = store_write_facility(r->th->store, id, &f, false, "revert", actor, &version);
+    json_decref(root);
+    free(text);
+    if (rc) {
+        api_write_abort(&w);
+        if (rc == GEOD_ENOTFOUND)
+            api_fail(r, 400, "invalid_field", "version must be an earlier version of this facility",
+                     "version");
+        else
+            api_fail(r, 503, "unavailable", "the facility could not be reverted", NULL);
+        return;
+    }
+    if (api_write_commit(&w, id))
+        answer(r, 200, id, version, out);
+}
