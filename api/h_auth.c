@@ -123,7 +123,7 @@ static void start_session(struct api_req *r, const struct store_user *su, bool b
     enc_map(e, 3);
     enc_key(e, "user");
     auth_write_user(e, &u);
-    enc_key(e, bearer ? "token" : "csrf_token");
+    enc_key(e, bearer ? "token" : "csrf");
     enc_cstr(e, bearer ? token : ss.csrf_token);
     enc_key(e, "expires_at");
     enc_cstr(e, exp);
@@ -263,7 +263,7 @@ void api_h_me(struct api_req *r)
     auth_write_user(e, &u);
     enc_key(e, "via");
     enc_cstr(e, u.via == AUTH_VIA_COOKIE ? "cookie" : "bearer");
-    enc_key(e, "csrf_token");
+    enc_key(e, "csrf");
     enc_cstr(e, u.via == AUTH_VIA_COOKIE ? ss.csrf_token : NULL);
     enc_key(e, "expires_at");
     enc_cstr(e, exp);

@@ -261,7 +261,7 @@ static bool cookie_login(struct http_client *c, const char *name, const char *pw
 {
     struct answer a;
     int st = login_json(c, name, pw, false, &a);
-    const char *csrf = str_at(a.js, "csrf_token", NULL);
+    const char *csrf = str_at(a.js, "csrf", NULL);
     const char *ck = strstr(a.set_cookie, "geod_session=");
     bool ok = st == 200 && csrf && ck;
     T_CHECKF(ok, "login %s: %d %s", name, st, a.body);
@@ -328,7 +328,7 @@ static void test_cookie_and_csrf(void)
     T_CHECK(strlen(s.token) == 43 && strlen(s.csrf) == 43 && strcmp(s.token, s.csrf));
     T_CHECK(with_cookie(c, "GET", "/v1/me", &s, NULL, &a) == 200 &&
             !strcmp(str_at(a.js, "via", NULL), "cookie") &&
-            !strcmp(str_at(a.js, "csrf_token", NULL), s.csrf));
+            !strcmp(str_at(a.js, "csrf", NULL), s.csrf));
     answer_free(&a);
     /* unsafe with the cookie: the CSRF token is required, and must be this session's */
     T_CHECK(with_cookie(c, "POST", "/v1/me/ping", &s, NULL, &a) == 403 &&
@@ -423,7 +423,7 @@ static void test_bearer(void)
     request(c, "POST", "/v1/login", FORM_HDR, body, &a);
     const char *t = str_at(a.js, "token", NULL);
     T_CHECKF(a.status == 200 && t && strlen(t) == 43 && !a.set_cookie[0] &&
-                 !json_object_get(a.js, "csrf_token"),
+                 !json_object_get(a.js, "csrf"),
              "bearer login: %d %s (Set-Cookie %s)", a.status, a.body, a.set_cookie);
     char token[64] = "";
     snprintf(token, sizeof token, "%s", t ? t : "");
@@ -436,7 +436,7 @@ static void test_bearer(void)
     answer_free(&a);
     T_CHECK(with_bearer(c, "GET", "/v1/me", token, &a) == 200 &&
             !strcmp(str_at(a.js, "via", NULL), "bearer") &&
-            json_is_null(json_object_get(a.js, "csrf_token")));
+            json_is_null(json_object_get(a.js, "csrf")));
     answer_free(&a);
     struct sess as_cookie;
     snprintf(as_cookie.token, sizeof as_cookie.token, "%s", token);

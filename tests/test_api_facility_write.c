@@ -139,8 +139,8 @@ static void login(struct http_client *c, const char *name, bool bearer, char *to
         ck = ck ? strstr(ck, "geod_session=") : NULL;
         if (ck)
             snprintf(tok, 128, "%.*s", (int)strcspn(ck + 13, ";"), ck + 13);
-        if (str_at(js, "csrf_token", NULL))
-            snprintf(csrf, 128, "%s", str_at(js, "csrf_token", NULL));
+        if (str_at(js, "csrf", NULL))
+            snprintf(csrf, 128, "%s", str_at(js, "csrf", NULL));
     }
     T_CHECKF(tok[0], "login %s: no token", name);
     json_decref(js);
