@@ -55,6 +55,7 @@ const pageErrors = [];
 // before logging in and after logging out (401), the bad opening hours (400) and the duplicate
 // (409) on POST /v1/facilities. Every other status >= 400 is an error.
 const allowed = { '401 /v1/me': 1, '400 /v1/facilities': 1, '409 /v1/facilities': 1 };
+// and the 412 of saving a facility someone else changed meanwhile (its path is known later)
 const seen = {};
 page.on('pageerror', (e) => pageErrors.push(String(e)));
 page.on('console', (m) => {
@@ -188,6 +189,36 @@ await step('the public /v1/nearby serves the edited name', async () => {
   check(mine.name === NAME1_EDITED, `nearby says "${mine.name}"`);
   check(mine.version === 2, `version ${mine.version}`);
   check(got.results.some((f) => f.id === id2), 'the confirmed duplicate is not served');
+});
+
+await step('saving over someone else\'s change says so and reloads the record; then deleting', async () => {
+  await page.locator(`#recent li[data-id="${id2}"] .r-edit`).click();
+  await page.waitForFunction((id) => document.getElementById('f-id').value === String(id), id2,
+                             { timeout: WAIT_MS });
+  // another session of the same worker renames it meanwhile
+  const login = await fetch(`${geod}/v1/login`, { method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ name: user, password, bearer: true }) });
+  check(login.ok, `bearer login: ${login.status}`);
+  const { token } = await login.json();
+  const other = `${NAME2}（他人改）`;
+  const p = await fetch(`${geod}/v1/facilities/${id2}`, { method: 'PATCH',
+    headers: { 'Content-Type': 'application/json', 'If-Match': '"1"', Authorization: `Bearer ${token}` },
+    body: JSON.stringify({ name: other }) });
+  check(p.status === 200, `PATCH behind the page's back: ${p.status}`);
+  allowed[`412 /v1/facilities/${id2}`] = 1;
+  await page.fill('#f-address', '江岸区测试路2号');
+  await page.click('#f-submit');
+  await page.waitForFunction(() => /已被他人修改/.test(document.querySelector('.error[data-for="form"]').textContent),
+                             null, { timeout: WAIT_MS });
+  check(await page.inputValue('#f-name') === other, 'the form was not reloaded with the current record');
+  check(await page.inputValue('#f-version') === '2', 'the form holds an old version');
+  await page.click('#f-cancel');
+  await page.locator(`#recent li[data-id="${id2}"] .r-delete`).click(); // the confirm is accepted
+  await waitStatus(/已删除/);
+  await page.locator(`#recent li[data-id="${id2}"]`).waitFor({ state: 'detached', timeout: WAIT_MS });
+  const gone = await fetch(`${geod}/v1/facilities/${id2}`);
+  check(gone.status === 404, `GET after delete: ${gone.status}`);
 });
 
 await step('logging out returns to the login form', async () => {

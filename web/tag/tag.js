@@ -378,6 +378,7 @@
       if (r.status === 412 && r.body && r.body.current) {
         setFieldError('form', '已被他人修改，已重新加载最新内容，请确认后再保存');
         fillForm(r.body.current, false);
+        renderRecent();
         return;
       }
       showError(r);
