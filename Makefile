@@ -31,7 +31,7 @@ FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
 
 # the web assets (web/assets.txt: the widget and the npm-installed Leaflet) embedded as C
 WEB_GEN   := build/gen/web_assets.c
-WEB_SRC   := $(wildcard web/*.js web/widget/*.html web/widget/*.css)
+WEB_SRC   := $(wildcard web/*.js web/widget/*.html web/widget/*.css web/tag/*.html web/tag/*.js web/tag/*.css)
 REL_LIB   := $(LIB_SRC:%.c=build/rel/obj/%.o) $(WEB_GEN:%.c=build/rel/obj/%.o)
 REL_MAIN  := $(MAIN_SRC:%.c=build/rel/obj/%.o)
 ASAN_LIB  := $(LIB_SRC:%.c=build/asan/obj/%.o) $(WEB_GEN:%.c=build/asan/obj/%.o)

@@ -309,6 +309,7 @@ static bool current(struct api_req *r, struct api_write *w, uint32_t id, int64_t
     enum geod_err rc = store_facility_get(r->th->store, id, row);
     if (rc || (row->deleted && !allow_deleted)) {
         api_write_abort(w);
+        store_facility_row_free(row); /* every refusal frees the row: the callers return */
         if (rc && rc != GEOD_ENOTFOUND)
             api_fail(r, 503, "unavailable", "the store cannot be read right now", NULL);
         else
@@ -317,16 +318,19 @@ static bool current(struct api_req *r, struct api_write *w, uint32_t id, int64_t
     }
     if (!may_edit(r, u, row->f.division_code)) {
         api_write_abort(w);
+        store_facility_row_free(row);
         return false;
     }
     if (row->version != expect) {
         api_write_abort(w);
         char etag[32];
         snprintf(etag, sizeof etag, "\"%lld\"", (long long)row->version);
+        size_t n = row->deleted ? 0 : 1;
+        store_facility_row_free(row);
         header(r, H2O_TOKEN_ETAG, etag);
         fail_with(r, 412, "version_mismatch",
                   "the facility changed since that version: here is the current record",
-                  "current", api_write_current(r), &id, row->deleted ? 0 : 1, false, out);
+                  "current", api_write_current(r), &id, n, false, out);
         return false;
     }
     return true;

@@ -303,6 +303,10 @@ void api_dispatch(struct api_thread *th, h2o_req_t *req)
         api_static_redirect(&r, "/widget/");
         return;
     }
+    if (plen == 4 && memcmp(path, "/tag", 4) == 0) {
+        api_static_redirect(&r, "/tag/");
+        return;
+    }
     if (th->rl && !limited(&r))
         return;
     if (qat != SIZE_MAX) {

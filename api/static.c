@@ -10,6 +10,11 @@
 #include <string.h>
 
 #define YEAR_S 31536000u
+/* /tag/: scripts, styles, images (Leaflet's markers), fetches and form posts from geod itself */
+#define TAG_CSP                                                                                    \
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "              \
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; "                 \
+    "frame-ancestors 'none'"
 
 const struct static_asset *static_find(const char *path, size_t len)
 {
@@ -67,6 +72,14 @@ void api_static_serve(struct api_req *r, const struct static_asset *a)
     add(req, H2O_TOKEN_CACHE_CONTROL, h2o_strdup(&req->pool, cache, SIZE_MAX).base);
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-content-type-options"), 0,
                           "X-Content-Type-Options", H2O_STRLIT("nosniff"));
+    if (strncmp(a->path, "/tag/", 5) == 0) {
+        /* the tagging form: its own scripts and styles only (no inline code), its own API,
+         * never inside another site's frame */
+        h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("content-security-policy"),
+                              0, "Content-Security-Policy", H2O_STRLIT(TAG_CSP));
+        h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-frame-options"), 0,
+                              "X-Frame-Options", H2O_STRLIT("DENY"));
+    }
     api_cors_headers(r);
     ssize_t inm = h2o_find_header(&req->headers, H2O_TOKEN_IF_NONE_MATCH, -1);
     if (inm >= 0 && static_etag_matches(req->headers.entries[inm].value.base,

@@ -132,6 +132,49 @@ static void test_assets(void)
     http_resp_free(&r);
 }
 
+/* The tagging form /tag/: its three files, the Leaflet of the widget, the security headers (CSP
+ * 'self' without inline code, never framed) on each of them and none of them on the widget's
+ * page, which portals frame; /tag redirects. */
+static void test_tag_assets(void)
+{
+    check_asset("/tag/", "text/html; charset=utf-8", "public, max-age=300", "tag.js");
+    check_asset("/tag/tag.js", "text/javascript; charset=utf-8", "public, max-age=300",
+                "/v1/facilities");
+    check_asset("/tag/tag.css", "text/css; charset=utf-8", "public, max-age=300", "@media");
+    struct http_resp r = {0};
+    const char *paths[] = {"/tag/", "/tag/tag.js", "/tag/tag.css"};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        if (!get(paths[i], NULL, &r))
+            continue;
+        const char *csp = http_header(&r, "Content-Security-Policy");
+        T_CHECKF(csp && strstr(csp, "default-src 'self'") && strstr(csp, "script-src 'self'") &&
+                     strstr(csp, "frame-ancestors 'none'") && !strstr(csp, "unsafe"),
+                 "%s: Content-Security-Policy %s", paths[i], csp ? csp : "(none)");
+        T_CHECKF(has(&r, "X-Frame-Options", "DENY"), "%s: X-Frame-Options %s", paths[i],
+                 http_header(&r, "X-Frame-Options"));
+    }
+    if (get("/tag/", NULL, &r)) {
+        T_CHECKF(leaflet[0] && strstr(r.body, leaflet), "/tag/ does not load %sleaflet.js", leaflet);
+        /* no inline script: every <script carries a src */
+        for (const char *p = r.body; (p = strstr(p, "<script")); p++)
+            T_CHECKF(strncmp(p, "<script src=", 12) == 0, "/tag/: an inline script: %.40s", p);
+        T_CHECKF(!strstr(r.body, "style=") && !strstr(r.body, "<style"), "/tag/: inline style");
+    }
+    if (get("/widget/", NULL, &r))
+        T_CHECKF(!http_header(&r, "X-Frame-Options") &&
+                     !http_header(&r, "Content-Security-Policy"),
+                 "/widget/ must stay frameable");
+    if (get("/tag", NULL, &r))
+        T_CHECKF(r.status == 301 && has(&r, "Location", "/tag/"), "/tag: %d %s", r.status,
+                 http_header(&r, "Location"));
+    struct ac_answer a = {0};
+    char why[AC_WHY];
+    T_CHECKF(ac_get(hc, "/tag/nope.js", NULL, &a, why) &&
+                 ac_is_error(&a, 404, "not_found", NULL, why), "%s", why);
+    ac_answer_free(&a);
+    http_resp_free(&r);
+}
+
 static void test_etag(void)
 {
     struct http_resp r = {0};
@@ -383,6 +426,7 @@ int main(void)
     T_RUN(test_start);
     if (geod_up) {
         T_RUN(test_assets);
+        T_RUN(test_tag_assets);
         T_RUN(test_etag);
         T_RUN(test_cors);
         T_RUN(test_boundaries);
