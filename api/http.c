@@ -30,7 +30,7 @@ static const struct route routes[] = {
     {"/v1/bbox", api_h_bbox},             {"/v1/places/boundaries", api_h_boundaries},
     {"/v1/login", api_h_login, M_POST},    {"/v1/logout", api_h_logout, M_POST},
     {"/v1/me", api_h_me},                  {"/v1/me/ping", api_h_me_ping, M_POST},
-    {"/metrics", api_h_metrics},
+    {"/v1/tiles", api_h_tiles},            {"/metrics", api_h_metrics},
 };
 
 #define NROUTES (sizeof routes / sizeof routes[0])

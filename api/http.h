@@ -22,6 +22,7 @@
 struct store;
 struct auth_config;
 struct cors_list;
+struct tile_config;
 struct api_boundaries;
 struct static_asset;
 #include <stdatomic.h>
@@ -55,6 +56,7 @@ struct api_thread {
     struct ratelimit *rl;           /* the server's rate limiter, or NULL */
     const struct auth_config *auth; /* the server's, never NULL */
     const struct cors_list *cors;   /* the portal origins allowed to read, never NULL */
+    const struct tile_config *tiles; /* the /tag/ form's tile layer, never NULL */
     struct api_boundaries *bounds;  /* simplified division boundaries (h_boundaries.c) */
     const char *dummy_hash;         /* a password hash no password matches: unknown names cost
                                        as much as wrong passwords */
@@ -131,6 +133,7 @@ void api_h_login(struct api_req *r);
 void api_h_logout(struct api_req *r);
 void api_h_me(struct api_req *r);
 void api_h_me_ping(struct api_req *r);
+void api_h_tiles(struct api_req *r);
 
 /* The embedded web assets (api/static.c): an asset, or a redirect to `to` keeping the query. */
 void api_static_serve(struct api_req *r, const struct static_asset *a);

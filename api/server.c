@@ -55,6 +55,7 @@ struct api_server {
     char *db;                          /* copied from the config, or NULL */
     struct auth_config auth;           /* copied from the config */
     struct cors_list cors;             /* copied from the config */
+    struct tile_config tiles;          /* copied from the config */
     char dummy_hash[AUTH_PW_HASH_MAX]; /* auth_pw_hash of a random secret */
     struct access_log *log;            /* NULL without --access-log */
     struct ratelimit *rl;              /* NULL without a limit */
@@ -313,6 +314,7 @@ static enum geod_err thread_init(struct api_server *s, struct api_thread *th, in
     if (!(th->metrics = calloc(1, sizeof *th->metrics)))
         return GEOD_ENOMEM;
     th->cors = &s->cors;
+    th->tiles = &s->tiles;
     th->dummy_hash = s->dummy_hash;
     if (s->db && store_open(s->db, false, &th->store, err, errlen))
         return GEOD_ESTORE;
@@ -378,6 +380,10 @@ enum geod_err api_server_start(const struct api_config *cfg, struct snapshot *sn
         auth_config_default(&s->auth);
     if (cfg->cors)
         s->cors = *cfg->cors;
+    if (cfg->tiles)
+        s->tiles = *cfg->tiles;
+    else
+        tile_config_init(&s->tiles);
     if (cfg->db) {
         /* a hash to verify unknown names against, so that they take as long as wrong passwords */
         char secret[AUTH_TOKEN_LEN + 1] = "";

@@ -5,15 +5,16 @@
 #include "api/static.h"
 #include "api/cors.h"
 #include "api/http.h"
+#include "api/tiles.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #define YEAR_S 31536000u
 /* /tag/: scripts, styles, images (Leaflet's markers), fetches and form posts from geod itself */
-#define TAG_CSP                                                                                    \
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "              \
-    "connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; "                 \
+#define TAG_CSP_HEAD "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:"
+#define TAG_CSP_TAIL                                                                               \
+    "; connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; "               \
     "frame-ancestors 'none'"
 
 const struct static_asset *static_find(const char *path, size_t len)
@@ -75,8 +76,15 @@ void api_static_serve(struct api_req *r, const struct static_asset *a)
     if (strncmp(a->path, "/tag/", 5) == 0) {
         /* the tagging form: its own scripts and styles only (no inline code), its own API,
          * never inside another site's frame */
+        /* with a tile layer (api/tiles.h), its images come from the tile server as well */
+        const struct tile_config *t = r->th->tiles;
+        h2o_iovec_t csp = t && t->on
+                              ? h2o_concat(&req->pool, h2o_iovec_init(H2O_STRLIT(TAG_CSP_HEAD " ")),
+                                           h2o_iovec_init(t->csp_source, strlen(t->csp_source)),
+                                           h2o_iovec_init(H2O_STRLIT(TAG_CSP_TAIL)))
+                              : h2o_iovec_init(H2O_STRLIT(TAG_CSP_HEAD TAG_CSP_TAIL));
         h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("content-security-policy"),
-                              0, "Content-Security-Policy", H2O_STRLIT(TAG_CSP));
+                              0, "Content-Security-Policy", csp.base, csp.len);
         h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-frame-options"), 0,
                               "X-Frame-Options", H2O_STRLIT("DENY"));
     }

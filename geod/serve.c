@@ -37,6 +37,7 @@ struct serve_opts {
     struct ratelimit_config rl; /* --rate-limit, --trusted-proxy */
     int access_log_days;    /* --access-log-days N */
     struct cors_list cors;
+    struct tile_config tiles; /* --tile-url, --tile-crs, ... */
 };
 
 static bool parse_listen(const char *s, struct serve_opts *o)
@@ -75,6 +76,23 @@ static const char *opt_value(int argc, char **argv, int *i, const char *name)
     return NULL;
 }
 
+/* One of the --tile-* options (its argv word: "--tile-url" or "--tile-url=..."), value v. */
+static bool tile_option(struct tile_config *t, const char *word, const char *v)
+{
+    char name[32], err[640];
+    size_t n = strcspn(word, "=");
+    snprintf(name, sizeof name, "%.*s", (int)n, word);
+    enum geod_err rc =
+        !strcmp(name, "--tile-url")          ? tile_config_url(t, v, err, sizeof err)
+        : !strcmp(name, "--tile-crs")        ? tile_config_crs(t, v, err, sizeof err)
+        : !strcmp(name, "--tile-subdomains") ? tile_config_subdomains(t, v, err, sizeof err)
+        : !strcmp(name, "--tile-max-zoom")   ? tile_config_max_zoom(t, v, err, sizeof err)
+                                             : tile_config_attribution(t, v, err, sizeof err);
+    if (rc)
+        fprintf(stderr, "geod serve: %s %s\n", name, err);
+    return rc == GEOD_OK;
+}
+
 static int parse_opts(int argc, char **argv, struct serve_opts *o)
 {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -87,6 +105,7 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
     parse_listen("127.0.0.1:8080", o);
     auth_config_default(&o->auth);
     o->cors.n = 0;
+    tile_config_init(&o->tiles);
     for (int i = 0; i < argc; i++) {
         const char *v;
         if ((v = opt_value(argc, argv, &i, "--db"))) {
@@ -132,6 +151,15 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
                 fprintf(stderr, "geod serve: --cors-origin %s\n", err);
                 return 2;
             }
+        } else if ((v = opt_value(argc, argv, &i, "--tile-url")) ||
+                   (v = opt_value(argc, argv, &i, "--tile-crs")) ||
+                   (v = opt_value(argc, argv, &i, "--tile-subdomains")) ||
+                   (v = opt_value(argc, argv, &i, "--tile-attribution")) ||
+                   (v = opt_value(argc, argv, &i, "--tile-max-zoom"))) {
+            const char *word =
+                v > argv[i] && v <= argv[i] + strlen(argv[i]) ? argv[i] : argv[i - 1];
+            if (!tile_option(&o->tiles, word, v))
+                return 2;
         } else if ((v = opt_value(argc, argv, &i, "--auth"))) {
             char err[512];
             if (strcmp(v, "help") == 0) {
@@ -214,6 +242,7 @@ int geod_serve(int argc, char **argv)
     struct api_config cfg = {.access_log = o.access_log, .access_log_days = o.access_log_days,
                              .ratelimit = &o.rl, .host = o.host, .port = o.port,
                              .threads = o.threads, .db = o.db, .auth = &o.auth, .cors = &o.cors,
+                             .tiles = &o.tiles,
                              .rebuild = rebuild, .rebuild_ctx = &rctx};
     struct api_server *srv;
     if (api_server_start(&cfg, snap, &srv, err, sizeof err)) {

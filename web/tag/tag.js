@@ -1,6 +1,9 @@
 /* geod tagging form (/tag/): log in, see the worker's district on a vector map (district
- * boundaries from /v1/places/boundaries, facilities from /v1/bbox: no tile server), place a point
- * by a tap or the browser's position (WGS-84), fill the short form and POST /v1/facilities; field
+ * boundaries from /v1/places/boundaries, facilities from /v1/bbox: no tile server needed; a tile
+ * layer when geod is configured with one, /v1/tiles, drawn in its own coordinate system: then the
+ * map is in that system and geod converts both ways, out_crs on what is shown and crs on what is
+ * sent), place a point by a tap or the browser's position (WGS-84, converted by /v1/convert when
+ * the map is not), fill the short form and POST /v1/facilities; field
  * errors inline, the duplicate warning with "这是另一个地点", and "我最近的编辑" (ids kept in
  * localStorage) with edit (PATCH, If-Match) and delete. Plain script, Leaflet from geod itself;
  * the session is the HttpOnly cookie, writes carry the X-CSRF-Token from /v1/login or /v1/me. */
@@ -15,6 +18,7 @@
   var WUHAN = [30.59, 114.30];
 
   var state = { csrf: null, user: null, map: null, marker: null, facLayer: null,
+                crs: 'wgs84', tiles: null,
                 bounds: null, categories: [], catName: {}, pending: null, bboxCtl: null,
                 bboxSeq: 0 };
 
@@ -134,50 +138,80 @@
 
   // ---- the map --------------------------------------------------------------------------
   function startApp() {
-    if (!state.map) {
-      state.map = L.map('map', { zoomControl: true, attributionControl: false,
-                                 preferCanvas: false }).setView(WUHAN, 11);
-      state.facLayer = L.layerGroup().addTo(state.map);
-      state.map.on('click', function (ev) { placeAt(ev.latlng, true); });
-      state.map.on('moveend', loadFacilities);
-      api('GET', '/v1/categories').then(function (r) {
-        if (!r.ok || !r.body) return;
-        state.categories = r.body.categories || [];
-        var sel = $('f-category');
-        sel.textContent = '';
-        var none = document.createElement('option');
-        none.value = '';
-        none.textContent = '请选择类别';
-        sel.appendChild(none);
-        state.categories.forEach(function (c) {
-          state.catName[c.id] = c.name;
-          var o = document.createElement('option');
-          o.value = c.id;
-          o.textContent = c.name;
-          sel.appendChild(o);
-        });
-        renderRecent();
-      });
-      api('GET', '/v1/places/boundaries?level=district').then(function (r) {
-        if (!r.ok || !r.body) return;
-        var mine = null, district = state.user && state.user.district;
-        L.geoJSON(r.body, {
-          interactive: false,
-          style: function (f) {
-            var own = district && String(f.properties.code).indexOf(district) === 0;
-            return { color: own ? '#c2410c' : '#1f5f99', weight: own ? 3 : 1.5,
-                     fillColor: own ? '#fde68a' : '#ffffff', fillOpacity: own ? 0.25 : 0.5 };
-          },
-          onEachFeature: function (f, layer) {
-            if (district && String(f.properties.code).indexOf(district) === 0) mine = layer;
-          }
-        }).addTo(state.map).bringToBack();
-        if (mine) state.map.fitBounds(mine.getBounds(), { padding: [8, 8] });
-        $('map').setAttribute('data-ready', '1');
-      });
+    if (state.map || state.starting) {
+      if (state.map) setTimeout(function () { state.map.invalidateSize(); }, 0);
+      renderRecent();
+      return;
     }
+    state.starting = true;
+    // the tile layer, if any, decides the map's coordinate system; without an answer the map
+    // is drawn from vector layers alone
+    api('GET', '/v1/tiles').then(function (r) {
+      return r.ok && r.body ? r.body.tiles : null;
+    }, function () { return null; }).then(function (tiles) {
+      state.starting = false;
+      state.tiles = tiles || null;
+      state.crs = tiles && tiles.crs === 'gcj02' ? 'gcj02' : 'wgs84';
+      makeMap();
+    });
+  }
+
+  function makeMap() {
+    var t = state.tiles;
+    state.map = L.map('map', { zoomControl: true, attributionControl: !!t,
+                               maxZoom: t ? t.max_zoom : 18,
+                               preferCanvas: false }).setView(WUHAN, 11);
+    if (t) {
+      state.map.attributionControl.setPrefix(false);
+      L.tileLayer(t.url, { subdomains: t.subdomains, maxZoom: t.max_zoom,
+                           attribution: t.attribution }).addTo(state.map);
+      $('map').setAttribute('data-crs', state.crs);
+    }
+    state.facLayer = L.layerGroup().addTo(state.map);
+    state.map.on('click', function (ev) { placeAt(ev.latlng, true); });
+    state.map.on('moveend', loadFacilities);
+    api('GET', '/v1/categories').then(function (r) {
+      if (!r.ok || !r.body) return;
+      state.categories = r.body.categories || [];
+      var sel = $('f-category');
+      sel.textContent = '';
+      var none = document.createElement('option');
+      none.value = '';
+      none.textContent = '请选择类别';
+      sel.appendChild(none);
+      state.categories.forEach(function (c) {
+        state.catName[c.id] = c.name;
+        var o = document.createElement('option');
+        o.value = c.id;
+        o.textContent = c.name;
+        sel.appendChild(o);
+      });
+      renderRecent();
+    });
+    api('GET', '/v1/places/boundaries?level=district&out_crs=' + state.crs).then(function (r) {
+      if (!r.ok || !r.body) return;
+      var mine = null, district = state.user && state.user.district;
+      L.geoJSON(r.body, {
+        interactive: false,
+        style: function (f) {
+          var own = district && String(f.properties.code).indexOf(district) === 0;
+          var fill = state.tiles ? 0.1 : 0.5; // over tiles the streets must show through
+          return { color: own ? '#c2410c' : '#1f5f99', weight: own ? 3 : 1.5,
+                   fillColor: own ? '#fde68a' : '#ffffff', fillOpacity: own ? 0.25 : fill };
+        },
+        onEachFeature: function (f, layer) {
+          if (district && String(f.properties.code).indexOf(district) === 0) mine = layer;
+        }
+      }).addTo(state.map).bringToBack();
+      if (mine) state.map.fitBounds(mine.getBounds(), { padding: [8, 8] });
+      $('map').setAttribute('data-ready', '1');
+    });
     setTimeout(function () { state.map.invalidateSize(); }, 0);
-    renderRecent();
+  }
+
+  // the map's system and the API's: '?out_crs=…' (or '&…') when the map is not WGS-84
+  function crsQuery(sep) {
+    return state.crs === 'wgs84' ? '' : sep + 'out_crs=' + state.crs;
   }
 
   function loadFacilities() {
@@ -187,7 +221,8 @@
     var seq = ++state.bboxSeq;
     var qz = z >= SINGLES_FROM ? Math.max(17, Math.min(22, z)) : Math.max(0, Math.min(16, z));
     var url = '/v1/bbox?bbox=' + [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]
-      .map(function (v) { return v.toFixed(6); }).join(',') + '&zoom=' + qz;
+      .map(function (v) { return v.toFixed(6); }).join(',') + '&zoom=' + qz +
+      (state.crs === 'wgs84' ? '' : '&crs=' + state.crs + '&out_crs=' + state.crs);
     fetch(url, { signal: ctl.signal, headers: { 'Accept': 'application/json' } })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (js) {
@@ -247,7 +282,8 @@
 
   function showPos() {
     var p = state.marker && state.marker.getLatLng();
-    $('pos').textContent = p ? '位置：' + p.lng.toFixed(6) + ', ' + p.lat.toFixed(6) + '（可拖动标记微调）'
+    var sys = state.crs === 'wgs84' ? '' : '（' + state.crs.toUpperCase() + '）';
+    $('pos').textContent = p ? '位置' + sys + '：' + p.lng.toFixed(6) + ', ' + p.lat.toFixed(6) + '（可拖动标记微调）'
                              : '点击地图选择位置，可拖动标记微调';
     $('pos').setAttribute('data-set', p ? '1' : '0');
   }
@@ -259,10 +295,17 @@
     }
     setStatus('正在定位…');
     navigator.geolocation.getCurrentPosition(function (p) {
-      setStatus('');
-      // the browser's position is WGS-84, as the map and the form are
-      placeAt(L.latLng(p.coords.latitude, p.coords.longitude), false);
-      state.map.setView(state.marker.getLatLng(), Math.max(state.map.getZoom(), PLACE_ZOOM));
+      var lon = p.coords.longitude, lat = p.coords.latitude;
+      // the browser's position is WGS-84: converted by geod when the map is in another system
+      var there = state.crs === 'wgs84'
+        ? Promise.resolve({ x: lon, y: lat })
+        : api('GET', '/v1/convert?from=wgs84&to=' + state.crs + '&lon=' + lon + '&lat=' + lat)
+          .then(function (r) { if (!r.ok || !r.body) throw new Error('convert'); return r.body; });
+      there.then(function (c) {
+        setStatus('');
+        placeAt(L.latLng(c.y, c.x), false);
+        state.map.setView(state.marker.getLatLng(), Math.max(state.map.getZoom(), PLACE_ZOOM));
+      }, function () { setStatus('无法换算您的位置，请在地图上点击选择', 'bad'); });
     }, function () {
       setStatus('无法获取您的位置，请在地图上点击选择', 'bad');
     }, { enableHighAccuracy: true, timeout: 15000 });
@@ -353,13 +396,14 @@
       var p = state.marker.getLatLng();
       b.lon = Number(p.lng.toFixed(7));
       b.lat = Number(p.lat.toFixed(7));
-      b.crs = 'wgs84';
+      b.crs = state.crs; // the map's system: geod converts to WGS-84
     }
     if (confirmDup) b.confirm_duplicate = true;
     $('f-submit').disabled = true;
     var req = editing
-      ? api('PATCH', '/v1/facilities/' + $('f-id').value, b, { 'If-Match': '"' + $('f-version').value + '"' })
-      : api('POST', '/v1/facilities', b);
+      ? api('PATCH', '/v1/facilities/' + $('f-id').value + crsQuery('?'), b,
+            { 'If-Match': '"' + $('f-version').value + '"' })
+      : api('POST', '/v1/facilities' + crsQuery('?'), b);
     req.then(function (r) {
       $('f-submit').disabled = false;
       if (r.ok && r.body) {
@@ -423,7 +467,7 @@
   function editFacility(id) {
     clearErrors();
     clearDup();
-    api('GET', '/v1/facilities/' + id).then(function (r) {
+    api('GET', '/v1/facilities/' + id + crsQuery('?')).then(function (r) {
       if (!r.ok || !r.body) { setFieldError('form', msgFor(r.body && r.body.error)); return; }
       fillForm(r.body);
       $('f-name').focus();
