@@ -613,20 +613,25 @@ static void test_expiry(void)
     struct sess idle, busy;
     T_CHECK(cookie_login(c, "frank", "pw-of-frank-123", &idle));
     T_CHECK(cookie_login(c, "frank", "pw-of-frank-123", &busy));
-    /* idle expiry (session_idle=3): used after 1.5 s, fine; then 4.5 s of silence */
+    /* idle expiry (session_idle=3, whole seconds: a gap of g s may count as ceil(g)): used
+     * after 1.5 s, fine; then 4 s of silence */
     nap(1.5);
     T_CHECK(status_of(c, "GET", "/v1/me", &idle, NULL) == 200);
     T_CHECK(status_of(c, "GET", "/v1/me", &busy, NULL) == 200);
-    for (int i = 0; i < 3; i++) { /* busy is used every 1.5 s: never idle for 3 */
-        nap(1.5);
+    /* busy is used every 1 s (plus the request's own time): counted as at most 2 s idle while a
+     * request takes under 1 s, which leaves a loaded machine room */
+    for (int i = 0; i < 4; i++) {
+        nap(1.0);
         T_CHECKF(status_of(c, "GET", "/v1/me", &busy, NULL) == 200, "busy at step %d", i);
     }
-    T_CHECK(status_of(c, "GET", "/v1/me", &idle, NULL) == 401); /* 4.5 s idle */
-    /* absolute expiry (session_max=7): busy was made 6 s ago; keep it busy past 7 */
-    nap(1.5);
+    T_CHECK(status_of(c, "GET", "/v1/me", &idle, NULL) == 401); /* 4 s idle */
+    /* absolute expiry (session_max=7): busy was made 5.5 s ago; keep it busy past 8 */
+    nap(1.0);
+    status_of(c, "GET", "/v1/me", &busy, NULL); /* 6.5 s */
+    nap(1.0);
     status_of(c, "GET", "/v1/me", &busy, NULL); /* 7.5 s: may or may not be within the second */
-    nap(1.5);
-    T_CHECK(status_of(c, "GET", "/v1/me", &busy, NULL) == 401); /* 9 s: past session_max */
+    nap(1.0);
+    T_CHECK(status_of(c, "GET", "/v1/me", &busy, NULL) == 401); /* 8.5 s: past session_max */
     http_client_free(c);
 }
 
