@@ -100,6 +100,11 @@ void api_send(struct api_req *r, int status);
 void api_fail(struct api_req *r, int status, const char *code, const char *message,
               const char *param);
 
+/* 503 store_unavailable after a call on r's store failed: "<what>: <why>; try again later", the
+ * why from store_fault (the disk is full, the file system is read-only, ...), with Retry-After
+ * and one line on stderr for the operator. Nothing about the store beyond that goes out. */
+void api_fail_store(struct api_req *r, const char *what);
+
 /* The encoder format for r->fmt (GeoJSON is written as JSON). */
 enum enc_format api_enc_format(const struct api_req *r);
 
