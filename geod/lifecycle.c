@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,6 +39,21 @@ int geod_create_store(const char *path)
     char tmp[PATH_MAX], err[512] = "";
     if (snprintf(tmp, sizeof tmp, "%s.creating", path) >= (int)sizeof tmp) {
         fprintf(stderr, "geod: store path too long: %s\n", path);
+        return 1;
+    }
+    /* a directory that is not there is the operator's typo: say so, not SQLite's "unable to
+     * open database file" about a temporary name */
+    char dir[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) + (slash == path) : 1,
+             slash ? path : ".");
+    struct stat ds;
+    int src = stat(dir, &ds);
+    if (src != 0 || !S_ISDIR(ds.st_mode)) {
+        fprintf(stderr, "geod: cannot create the store %s: %s %s\n", path, dir,
+                src != 0 && errno == ENOENT ? "does not exist"
+                : src != 0                  ? strerror(errno)
+                                            : "is not a directory");
         return 1;
     }
     remove_db_files(tmp);
