@@ -42,6 +42,8 @@ struct api_thread {
     _Atomic uint64_t seen_epoch;    /* the snapshot epoch this thread last passed idle */
     size_t inflight;                /* requests started and not yet disposed */
     size_t conns;                   /* connections accepted and not yet closed */
+    size_t max_conns;               /* this loop's share of --max-connections */
+    bool paused;                    /* not accepting: at max_conns or out of descriptors */
     struct enc *enc;                /* reused by every request of this thread */
     struct rtree_scratch *scratch;
     struct cluster_scratch *cscratch; /* for GET /v1/bbox */

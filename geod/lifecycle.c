@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -87,6 +88,15 @@ int geod_create_store(const char *path)
             path, st.divisions, st.boundaries, st.street_offices, st.community_centers,
             st.hospitals, st.hospitals_suspect, st.synthetic, st.enterprises, geod_now() - t0);
     return 0;
+}
+
+void geod_raise_nofile(void)
+{
+    struct rlimit r;
+    if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+        r.rlim_cur = r.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &r);
+    }
 }
 
 int geod_load_pinyin(struct geod_pinyin *p)

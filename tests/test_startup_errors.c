@@ -14,6 +14,7 @@
 
 #include <sqlite3.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -165,6 +166,10 @@ static void test_options(void)
         {"--listen", "127.0.0.1:99999", "127.0.0.1:99999"},
         {"--listen", "127.0.0.1", "127.0.0.1"},
         {"--listen", "127.0.0.1:http", "127.0.0.1:http"},
+        {"--request-timeout", "0", "--request-timeout"},
+        {"--request-timeout", "soon", "soon"},
+        {"--max-connections", "0", "--max-connections"},
+        {"--max-connections", "many", "many"},
     };
     size_t n = sizeof bad / sizeof bad[0];
     for (size_t i = 0; i < n; i++) {
@@ -186,6 +191,20 @@ static void test_options(void)
     refused(alog, 1, log, "--access-log in a missing directory");
     const char *away[] = {"--db", store, "--listen", "192.0.2.1:8080", NULL};
     refused(away, 1, "192.0.2.1", "--listen on an address of another host");
+    /* more connections than the open-file limit can hold (geod raises its soft limit to the
+     * hard one, which the test lowers for it) */
+    struct rlimit saved, low;
+    T_CHECK(getrlimit(RLIMIT_NOFILE, &saved) == 0);
+    low = saved;
+    low.rlim_cur = low.rlim_max = 1024;
+    bool lowered = saved.rlim_max >= 1024 && setrlimit(RLIMIT_NOFILE, &low) == 0;
+    if (lowered) {
+        /* a child keeps the lowered hard limit; this process gets it back: it is root */
+        const char *many[] = {"--db", store, "--max-connections", "5000", NULL};
+        refused(many, 1, "--max-connections 5000", "--max-connections over the open-file limit");
+    }
+    T_CHECKF(lowered, "cannot lower RLIMIT_NOFILE to 1024");
+    setrlimit(RLIMIT_NOFILE, &saved);
     printf("  %zu bad option values, an option without value, a bad access log and address\n", n);
 }
 
