@@ -141,8 +141,9 @@ enum auth_result auth_request(struct api_req *r, bool needs_csrf, struct auth_us
         return AUTH_DISABLED;
     if (needs_csrf && !bearer && !csrf_ok(r, ss.csrf_token))
         return AUTH_CSRF;
-    if (now - ss.last_seen >= c->session_touch && store_session_touch(th->store, hash, now))
-        return AUTH_UNAVAILABLE;
+    /* a session that cannot be touched (a full disk) still holds: it only ends sooner */
+    if (now - ss.last_seen >= c->session_touch)
+        store_session_touch(th->store, hash, now);
     out->id = ss.user.id;
     memcpy(out->name, ss.user.name, sizeof out->name);
     out->role = strcmp(ss.user.role, "admin") == 0 ? AUTH_ADMIN : AUTH_WORKER;
@@ -175,7 +176,10 @@ void auth_refuse(struct api_req *r, enum auth_result why)
         api_fail(r, 403, "account_disabled", "this account is disabled", NULL);
         return;
     default:
-        api_fail(r, 503, "unavailable", "accounts cannot be checked right now", NULL);
+        if (r->th->store)
+            api_fail_store(r, "accounts cannot be checked");
+        else
+            api_fail(r, 503, "unavailable", "this server has no accounts", NULL);
         return;
     }
 }

@@ -23,7 +23,7 @@ bool api_write_begin(struct api_req *r, struct api_write *w)
     if (store_begin(r->th->store) || store_audit_seq(r->th->store, w->seq_before)) {
         store_rollback(r->th->store);
         api_server_write_unlock(r->th->server);
-        api_fail(r, 503, "unavailable", "the store cannot be written right now", NULL);
+        api_fail_store(r, "the change could not be started");
         return false;
     }
     w->open = true;
@@ -78,7 +78,7 @@ bool api_write_commit(struct api_write *w, uint32_t id)
     if (rc || store_audit_seq(st, d.seq_after) || store_commit(st)) {
         store_facility_row_free(&row);
         api_write_abort(w);
-        api_fail(r, 503, "unavailable", "the change could not be committed", NULL);
+        api_fail_store(r, "the change could not be committed");
         return false;
     }
     /* committed and durable: from here on the answer is a success */

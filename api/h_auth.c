@@ -102,7 +102,7 @@ static void start_session(struct api_req *r, const struct store_user *su, bool b
         store_login_prune(r->th->store, now, now - c->login_window) ||
         store_session_add(r->th->store, su->id, &ss)) {
         sodium_memzero(token, sizeof token);
-        api_fail(r, 503, "unavailable", "the session could not be stored", NULL);
+        api_fail_store(r, "the session could not be stored");
         return;
     }
     struct auth_user u = {.id = su->id, .role = strcmp(su->role, "admin") ? AUTH_WORKER : AUTH_ADMIN,
@@ -168,7 +168,7 @@ void api_h_login(struct api_req *r)
     int64_t wn = wa < 0 ? -1 : throttled(r, STORE_LOGIN_ACCOUNT, b.name, now);
     if (wa < 0 || wn < 0) {
         sodium_memzero(&b, sizeof b);
-        api_fail(r, 503, "unavailable", "accounts cannot be checked right now", NULL);
+        api_fail_store(r, "accounts cannot be checked");
         return;
     }
     if (wa > 0 || wn > 0) {
@@ -180,7 +180,7 @@ void api_h_login(struct api_req *r)
     enum geod_err rc = store_user_get(r->th->store, b.name, &u);
     if (rc && rc != GEOD_ENOTFOUND) {
         sodium_memzero(&b, sizeof b);
-        api_fail(r, 503, "unavailable", "accounts cannot be checked right now", NULL);
+        api_fail_store(r, "accounts cannot be checked");
         return;
     }
     /* an unknown name costs one verification too, against a hash nothing matches */
@@ -192,7 +192,7 @@ void api_h_login(struct api_req *r)
         if (store_begin(r->th->store) || record_failure(r, STORE_LOGIN_ADDRESS, addr, now) ||
             record_failure(r, STORE_LOGIN_ACCOUNT, b.name, now) || store_commit(r->th->store)) {
             store_rollback(r->th->store);
-            api_fail(r, 503, "unavailable", "accounts cannot be checked right now", NULL);
+            api_fail_store(r, "accounts cannot be checked");
             return;
         }
         api_fail(r, 401, "invalid_credentials", "wrong name or password", NULL);
@@ -203,7 +203,7 @@ void api_h_login(struct api_req *r)
         return;
     }
     if (store_login_clear(r->th->store, STORE_LOGIN_ACCOUNT, b.name)) {
-        api_fail(r, 503, "unavailable", "accounts cannot be checked right now", NULL);
+        api_fail_store(r, "accounts cannot be checked");
         return;
     }
     start_session(r, &u, b.bearer, now);
@@ -221,7 +221,7 @@ void api_h_logout(struct api_req *r)
         return;
     }
     if (store_session_delete(r->th->store, u.token_hash)) {
-        api_fail(r, 503, "unavailable", "the session could not be ended", NULL);
+        api_fail_store(r, "the session could not be ended");
         return;
     }
     if (u.via == AUTH_VIA_COOKIE)
@@ -251,7 +251,7 @@ void api_h_me(struct api_req *r)
     /* the web form reloaded: it learns its CSRF token again from here */
     struct store_session ss;
     if (u.via == AUTH_VIA_COOKIE && store_session_get(r->th->store, u.token_hash, &ss)) {
-        api_fail(r, 503, "unavailable", "accounts cannot be checked right now", NULL);
+        api_fail_store(r, "accounts cannot be checked");
         return;
     }
     char exp[32];

@@ -125,7 +125,7 @@ void api_h_facility_history(struct api_req *r, const char *idtext, size_t idlen)
     if (store_read_begin(st) ||
         store_facility_history(st, (uint32_t)id, noop, &seen, &n)) {
         store_read_end(st);
-        api_fail(r, 503, "unavailable", "the history cannot be read right now", NULL);
+        api_fail_store(r, "the history cannot be read");
         return;
     }
     if (seen == 0) {
@@ -148,7 +148,7 @@ void api_h_facility_history(struct api_req *r, const char *idtext, size_t idlen)
     enc_uint(e, seen);
     enc_end(e);
     if (rc) {
-        api_fail(r, 503, "unavailable", "the history cannot be read right now", NULL);
+        api_fail_store(r, "the history cannot be read");
         return;
     }
     api_send(r, 200);

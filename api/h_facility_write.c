@@ -289,7 +289,7 @@ void api_h_facility_create(struct api_req *r)
     uint32_t id;
     if (store_insert_facility(r->th->store, &f, actor, &id)) {
         api_write_abort(&w);
-        api_fail(r, 503, "unavailable", "the facility could not be written", NULL);
+        api_fail_store(r, "the facility could not be written");
         return;
     }
     if (!api_write_commit(&w, id))
@@ -311,7 +311,7 @@ static bool current(struct api_req *r, struct api_write *w, uint32_t id, int64_t
         api_write_abort(w);
         store_facility_row_free(row); /* every refusal frees the row: the callers return */
         if (rc && rc != GEOD_ENOTFOUND)
-            api_fail(r, 503, "unavailable", "the store cannot be read right now", NULL);
+            api_fail_store(r, "the facility cannot be read");
         else
             api_fail(r, 404, "not_found", "no facility has this id", "id");
         return false;
@@ -399,7 +399,7 @@ void api_h_facility_patch(struct api_req *r, const char *idtext, size_t idlen)
     store_facility_row_free(&row);
     if (rc) {
         api_write_abort(&w);
-        api_fail(r, 503, "unavailable", "the facility could not be written", NULL);
+        api_fail_store(r, "the facility could not be written");
         return;
     }
     if (api_write_commit(&w, id))
@@ -432,7 +432,7 @@ void api_h_facility_delete(struct api_req *r, const char *idtext, size_t idlen)
     store_facility_row_free(&row);
     if (rc) {
         api_write_abort(&w);
-        api_fail(r, 503, "unavailable", "the facility could not be deleted", NULL);
+        api_fail_store(r, "the facility could not be deleted");
         return;
     }
     if (!api_write_commit(&w, id))
@@ -521,7 +521,7 @@ void api_h_facility_revert(struct api_req *r, const char *idtext, size_t idlen)
             api_fail(r, 400, "invalid_field", "version must be an earlier version of this facility",
                      "version");
         else
-            api_fail(r, 503, "unavailable", "the facility could not be reverted", NULL);
+            api_fail_store(r, "the facility could not be reverted");
         return;
     }
     if (api_write_commit(&w, id))

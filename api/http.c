@@ -2,6 +2,7 @@
 #include "api/http.h"
 #include "api/cors.h"
 #include "api/static.h"
+#include "data/store.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -167,6 +168,22 @@ void api_fail(struct api_req *r, int status, const char *code, const char *messa
     enc_end(e);
     enc_end(e);
     api_send(r, status);
+}
+
+void api_fail_store(struct api_req *r, const char *what)
+{
+    enum store_fault f = r->th->store ? store_fault(r->th->store) : STORE_FAULT_OTHER;
+    /* a full disk or a read-only file system waits for the operator; a busy store a moment */
+    const char *retry = f == STORE_FAULT_BUSY ? "1" : "30";
+    h2o_add_header(&r->req->pool, &r->req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, retry,
+                   strlen(retry));
+    const char *why = f == STORE_FAULT_NONE ? "the store is unavailable" : store_fault_text(f);
+    char msg[256];
+    snprintf(msg, sizeof msg, "%s: %s; try again later", what, why);
+    fprintf(stderr, "geod: store write failed (%.*s %.*s): %s\n", (int)r->req->method.len,
+            r->req->method.base, (int)r->req->path_normalized.len, r->req->path_normalized.base,
+            why);
+    api_fail(r, 503, "store_unavailable", msg, NULL);
 }
 
 /* The format the Accept header asks for; unknown types mean JSON. */

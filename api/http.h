@@ -43,6 +43,8 @@ struct api_thread {
     _Atomic uint64_t seen_epoch;    /* the snapshot epoch this thread last passed idle */
     size_t inflight;                /* requests started and not yet disposed */
     size_t conns;                   /* connections accepted and not yet closed */
+    size_t max_conns;               /* this loop's share of --max-connections */
+    bool paused;                    /* not accepting: at max_conns or out of descriptors */
     struct enc *enc;                /* reused by every request of this thread */
     struct rtree_scratch *scratch;
     struct cluster_scratch *cscratch; /* for GET /v1/bbox */
@@ -101,6 +103,11 @@ void api_send(struct api_req *r, int status);
  * added to r->req->res.headers before (Set-Cookie, Retry-After, ...) go out with it. */
 void api_fail(struct api_req *r, int status, const char *code, const char *message,
               const char *param);
+
+/* 503 store_unavailable after a call on r's store failed: "<what>: <why>; try again later", the
+ * why from store_fault (the disk is full, the file system is read-only, ...), with Retry-After
+ * and one line on stderr for the operator. Nothing about the store beyond that goes out. */
+void api_fail_store(struct api_req *r, const char *what);
 
 /* The encoder format for r->fmt (GeoJSON is written as JSON). */
 enum enc_format api_enc_format(const struct api_req *r);

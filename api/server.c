@@ -22,11 +22,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #define LOOP_WAKE_MS 100       /* how often an idle loop looks at the stop flag */
+/* a loop at its connection limit closes what sat idle or half-sent this long */
+#define API_PRESSURE_MS 1000
 #define DRAIN_MS 5000          /* how long a stopping loop waits for requests in flight */
 /* request bodies; each handler that takes one caps it lower and answers 413 itself, which it
  * can only do for bodies h2o accepted: beyond this h2o answers 413 on its own */
@@ -50,6 +53,7 @@ struct api_server {
     void *rebuild_ctx;
     struct retired *retired;
     int nthreads;
+    size_t max_conns; /* client connections at most, over every loop */
     uint16_t port;
     struct api_thread *threads;
     char *db;                          /* copied from the config, or NULL */
@@ -225,18 +229,46 @@ static void on_socket_close(void *data)
     th->conns--;
 }
 
+static void on_accept(h2o_socket_t *listener, const char *err);
+
+/* Stops accepting and closes connections that wait too long, until resume_accepting. */
+static void pause_accepting(struct api_thread *th)
+{
+    if (th->paused)
+        return;
+    th->paused = true;
+    h2o_socket_read_stop(th->listener);
+    th->ctx.http1.req_timeout.timeout = API_PRESSURE_MS;
+}
+
+static void resume_accepting(struct api_thread *th, uint64_t req_timeout)
+{
+    if (!th->paused || th->conns >= th->max_conns)
+        return;
+    th->paused = false;
+    th->ctx.http1.req_timeout.timeout = req_timeout;
+    h2o_socket_read_start(th->listener, on_accept);
+}
+
 static void on_accept(h2o_socket_t *listener, const char *err)
 {
     struct api_thread *th = listener->data;
     if (err)
         return;
     h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
-    if (!sock)
+    if (!sock) {
+        /* out of descriptors: the connection stays in the backlog, and the listener would wake
+         * this loop again at once; wait for connections to close instead */
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+            pause_accepting(th);
         return;
+    }
     th->conns++;
     sock->on_close.cb = on_socket_close;
     sock->on_close.data = th;
     h2o_accept(&th->accept, sock);
+    if (th->conns >= th->max_conns)
+        pause_accepting(th);
 }
 
 static int open_listener(const struct sockaddr *sa, socklen_t len, char *err, size_t errlen)
@@ -261,9 +293,11 @@ static void *loop_main(void *arg)
     struct api_server *s = th->server;
     h2o_evloop_t *loop = th->ctx.loop;
     api_prepare_thread(th, atomic_load(&s->current));
+    uint64_t req_timeout = th->ctx.http1.req_timeout.timeout;
     while (!atomic_load(&s->stop)) {
         atomic_store(&th->seen_epoch, atomic_load(&s->epoch));
         h2o_evloop_run(loop, LOOP_WAKE_MS);
+        resume_accepting(th, req_timeout);
     }
     /* stop accepting; let what is in flight finish; connections close after their response */
     h2o_socket_read_stop(th->listener);
@@ -308,6 +342,7 @@ static enum geod_err thread_init(struct api_server *s, struct api_thread *th, in
 {
     th->server = s;
     th->fd = fd;
+    th->max_conns = (s->max_conns + (size_t)s->nthreads - 1) / (size_t)s->nthreads;
     th->auth = &s->auth;
     th->log = s->log;
     th->rl = s->rl;
@@ -414,12 +449,38 @@ enum geod_err api_server_start(const struct api_config *cfg, struct snapshot *sn
         free(s);
         return GEOD_EIO;
     }
+    struct rlimit nofile;
+    size_t fds = getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY
+                     ? (size_t)nofile.rlim_cur
+                     : SIZE_MAX;
+    /* the store, logs and listeners, and each loop's store handle, epoll and the like */
+    size_t reserve = API_FD_RESERVE + 8 * (size_t)s->nthreads;
+    size_t room = fds > reserve + 1 ? fds - reserve : 1;
+    s->max_conns = cfg->max_connections > 0     ? (size_t)cfg->max_connections
+                   : room < API_MAX_CONNECTIONS ? room
+                                                : API_MAX_CONNECTIONS;
+    if (s->max_conns > room) {
+        set_err(err, errlen,
+                "--max-connections %d needs more open files than the limit of %zu allows (%zu "
+                "are kept for the store, logs and threads): raise it (ulimit -n) or ask fewer",
+                cfg->max_connections, fds, reserve);
+        ratelimit_free(s->rl);
+        access_log_close(s->log);
+        free(s->db);
+        free(s->threads);
+        free(s);
+        return GEOD_EINVAL;
+    }
     atomic_init(&s->epoch, 1);
     atomic_init(&s->stop, false);
     pthread_mutex_init(&s->publish_lock, NULL);
     pthread_mutex_init(&s->write_lock, NULL);
     h2o_config_init(&s->config);
     s->config.max_request_entity_size = MAX_ENTITY;
+    /* the whole request (headers and body) within this, else h2o closes the connection: what
+     * ends a slowloris; also how long an idle kept-alive connection stays */
+    s->config.http1.req_timeout =
+        (uint64_t)(cfg->request_timeout > 0 ? cfg->request_timeout : API_REQUEST_TIMEOUT) * 1000;
     s->config.server_name = h2o_iovec_init(H2O_STRLIT("geod"));
     s->config.http1.upgrade_to_http2 = 0; /* no h2c: plain HTTP/1.1, or TLS later */
     h2o_hostconf_t *host = h2o_config_register_host(&s->config,

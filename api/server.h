@@ -15,6 +15,10 @@
 
 struct store;
 
+#define API_REQUEST_TIMEOUT 10   /* seconds (h2o's own default) */
+#define API_MAX_CONNECTIONS 4096 /* the default limit of open client connections */
+#define API_FD_RESERVE 64        /* descriptors kept for the store and logs, plus 8 a thread */
+
 struct api_config {
     const char *host; /* numeric address or name to bind, e.g. "127.0.0.1" */
     uint16_t port;    /* 0 picks a free port; api_server_port() tells which */
@@ -24,8 +28,12 @@ struct api_config {
     const char *access_log;         /* the access log's path (api/access_log.h), or NULL */
     int access_log_days;            /* dated access log files kept, >= 1 */
     const struct ratelimit_config *ratelimit; /* NULL or rate 0: no limit */
-    const struct cors_list *cors;             /* portal origins allowed to read; NULL: none */
-    const struct tile_config *tiles;          /* the /tag/ form's tile layer; NULL: none */
+    const struct cors_list *cors;   /* portal origins allowed to read; NULL: none */
+    const struct tile_config *tiles; /* the /tag/ form's tile layer; NULL: none */
+    int request_timeout;            /* seconds a client has to send a whole request, and an idle
+                                       kept-alive connection stays open; 0: API_REQUEST_TIMEOUT */
+    int max_connections;            /* open client connections at most; 0: API_MAX_CONNECTIONS,
+                                       less if the open-file limit is lower */
     /* Everything the store holds as a new snapshot (seq set), read through s: the facility
      * writes' fallback when the served snapshot is not the store's latest state (another
      * process committed meanwhile). NULL: writers leave that case to the reloader. */
@@ -36,8 +44,12 @@ struct api_config {
 struct api_server;
 
 /* Binds the listeners (so a port in use fails here, with a message in err) and starts the
- * threads. The server answers from `snap` until api_server_publish replaces it; it takes
- * ownership of snap. */
+ * threads. Connections: each loop accepts up to its share of max_connections; a loop at its
+ * share (or out of file descriptors) stops accepting, so that further clients wait in the
+ * kernel's backlog, and shortens its request timeout to API_PRESSURE_MS, which closes the
+ * connections that sat idle or half-sent that long; both come back once it is below its share.
+ * A max_connections the open-file limit cannot hold (less API_FD_RESERVE) is refused here. The
+ * server answers from `snap` until api_server_publish replaces it; it takes ownership of snap. */
 enum geod_err api_server_start(const struct api_config *cfg, struct snapshot *snap,
                                struct api_server **out, char *err, size_t errlen);
 

@@ -13,12 +13,15 @@
 #include <spatialite.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define GEOD_APP_ID 0x67656f64 /* "geod" */
 
@@ -70,6 +73,7 @@ int store_schema_version(struct store *s)
 
 enum geod_err store_begin(struct store *s)
 {
+    s->fault = STORE_FAULT_NONE;
     return store_exec(s, "BEGIN IMMEDIATE");
 }
 
@@ -79,8 +83,78 @@ enum geod_err store_commit(struct store *s)
     return rc ? rc : store_exec(s, "COMMIT");
 }
 
+/* The errno of writing one byte into an unnamed new file beside the store, 0 when that works:
+ * SQLite's I/O errors do not always keep the errno (EROFS from a file system that went
+ * read-only after an error arrives as SQLITE_IOERR_WRITE with no errno). */
+static int probe_dir(sqlite3 *db)
+{
+    const char *path = sqlite3_db_filename(db, "main");
+    char dir[PATH_MAX];
+    const char *slash = path ? strrchr(path, '/') : NULL;
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path) + (slash == path), path);
+    int fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return errno;
+    int e = write(fd, "", 1) == 1 && fsync(fd) == 0 ? 0 : errno;
+    close(fd);
+    return e;
+}
+
+/* The fault of the last call on db, from its extended code and, for I/O errors, the errno of
+ * the OS call that failed, else of a probe. */
+static enum store_fault fault_of(sqlite3 *db)
+{
+    int code = sqlite3_extended_errcode(db), primary = code & 0xff;
+    if (primary == SQLITE_OK || primary == SQLITE_ROW || primary == SQLITE_DONE)
+        return STORE_FAULT_NONE;
+    if (primary == SQLITE_FULL)
+        return STORE_FAULT_FULL;
+    if (primary == SQLITE_READONLY)
+        return STORE_FAULT_READONLY;
+    if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
+        return STORE_FAULT_BUSY;
+    if (primary != SQLITE_IOERR && primary != SQLITE_CANTOPEN)
+        return STORE_FAULT_OTHER;
+    int e = sqlite3_system_errno(db);
+    if (e != ENOSPC && e != EDQUOT && e != EROFS)
+        e = probe_dir(db);
+    return e == ENOSPC || e == EDQUOT ? STORE_FAULT_FULL
+           : e == EROFS               ? STORE_FAULT_READONLY
+                                      : STORE_FAULT_IO;
+}
+
+enum store_fault store_fault(struct store *s)
+{
+    enum store_fault f = fault_of(s->db);
+    return f ? f : s->fault;
+}
+
+const char *store_fault_text(enum store_fault f)
+{
+    switch (f) {
+    case STORE_FAULT_NONE:
+        return "no fault";
+    case STORE_FAULT_FULL:
+        return "the store's disk is full";
+    case STORE_FAULT_READONLY:
+        return "the store's file system is read-only";
+    case STORE_FAULT_BUSY:
+        return "the store is busy";
+    case STORE_FAULT_IO:
+        return "the store's disk reported an I/O error";
+    default:
+        return "the store refused the change";
+    }
+}
+
 void store_rollback(struct store *s)
 {
+    enum store_fault f = fault_of(s->db);
+    if (f)
+        s->fault = f;
     if (!sqlite3_get_autocommit(s->db))
         store_exec(s, "ROLLBACK");
     store_bulk_forget(s); /* the rollback brought the triggers back */

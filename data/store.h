@@ -36,6 +36,24 @@ enum geod_err store_begin(struct store *s);
 enum geod_err store_commit(struct store *s);
 void store_rollback(struct store *s);
 
+/* Why a write to the store failed, as far as SQLite and the OS tell: what an answer to the
+ * client and the operator's log say. */
+enum store_fault {
+    STORE_FAULT_NONE = 0, /* nothing failed */
+    STORE_FAULT_FULL,     /* the disk or the quota is full (SQLITE_FULL, ENOSPC, EDQUOT) */
+    STORE_FAULT_READONLY, /* the file or its file system is read-only (SQLITE_READONLY, EROFS) */
+    STORE_FAULT_BUSY,     /* another connection held the lock past the busy timeout */
+    STORE_FAULT_IO,       /* another I/O error */
+    STORE_FAULT_OTHER,    /* anything else SQLite refused */
+};
+
+/* The fault of the last call on s that failed, else the one the last store_rollback since
+ * store_begin rolled back from (a rollback that succeeds clears SQLite's own error state). */
+enum store_fault store_fault(struct store *s);
+
+/* A static English phrase for f ("the store's disk is full", ...). */
+const char *store_fault_text(enum store_fault f);
+
 /* What a write from a feed did to a record. */
 enum store_change { STORE_INSERTED, STORE_UPDATED, STORE_UNCHANGED };
 

@@ -35,6 +35,7 @@ struct store {
     struct store_jbuf json[2]; /* an audit row's before and after */
     char import_source[256];   /* the import's source, "" before its first record */
     bool import_fresh;         /* the store held no record of it when the import began */
+    enum store_fault fault;    /* latched by store_rollback, cleared by store_begin */
 };
 
 enum geod_err store_exec(struct store *s, const char *sql);

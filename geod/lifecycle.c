@@ -11,6 +11,8 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,6 +40,21 @@ int geod_create_store(const char *path)
     char tmp[PATH_MAX], err[512] = "";
     if (snprintf(tmp, sizeof tmp, "%s.creating", path) >= (int)sizeof tmp) {
         fprintf(stderr, "geod: store path too long: %s\n", path);
+        return 1;
+    }
+    /* a directory that is not there is the operator's typo: say so, not SQLite's "unable to
+     * open database file" about a temporary name */
+    char dir[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) + (slash == path) : 1,
+             slash ? path : ".");
+    struct stat ds;
+    int src = stat(dir, &ds);
+    if (src != 0 || !S_ISDIR(ds.st_mode)) {
+        fprintf(stderr, "geod: cannot create the store %s: %s %s\n", path, dir,
+                src != 0 && errno == ENOENT ? "does not exist"
+                : src != 0                  ? strerror(errno)
+                                            : "is not a directory");
         return 1;
     }
     remove_db_files(tmp);
@@ -71,6 +88,15 @@ int geod_create_store(const char *path)
             path, st.divisions, st.boundaries, st.street_offices, st.community_centers,
             st.hospitals, st.hospitals_suspect, st.synthetic, st.enterprises, geod_now() - t0);
     return 0;
+}
+
+void geod_raise_nofile(void)
+{
+    struct rlimit r;
+    if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+        r.rlim_cur = r.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &r);
+    }
 }
 
 int geod_load_pinyin(struct geod_pinyin *p)

@@ -21,6 +21,9 @@ double geod_now(void); /* monotonic seconds */
 int geod_create_store(const char *path);
 
 int geod_load_pinyin(struct geod_pinyin *p);
+
+/* Raises the soft limit of open files to the hard limit: every client connection holds one. */
+void geod_raise_nofile(void);
 void geod_pinyin_free(struct geod_pinyin *p);
 
 /* Everything the store holds, as a new snapshot (path only names it in messages). */

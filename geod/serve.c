@@ -36,6 +36,8 @@ struct serve_opts {
     const char *access_log; /* --access-log PATH */
     struct ratelimit_config rl; /* --rate-limit, --trusted-proxy */
     int access_log_days;    /* --access-log-days N */
+    int request_timeout;    /* --request-timeout SECONDS, 0: the server's default */
+    int max_connections;    /* --max-connections N, 0: the server's default */
     struct cors_list cors;
     struct tile_config tiles; /* --tile-url, --tile-crs, ... */
 };
@@ -100,6 +102,8 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
     o->threads = cpus > 0 ? (int)cpus : 1;
     o->access_log = NULL;
     o->access_log_days = 30;
+    o->request_timeout = 0;
+    o->max_connections = 0;
     memset(&o->rl, 0, sizeof o->rl);
     ratelimit_parse(GEOD_DEFAULT_RATE_LIMIT, &o->rl);
     parse_listen("127.0.0.1:8080", o);
@@ -145,6 +149,23 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
                 return 2;
             }
             o->access_log_days = (int)d;
+        } else if ((v = opt_value(argc, argv, &i, "--request-timeout"))) {
+            char *end;
+            long t = strtol(v, &end, 10);
+            if (*end || end == v || t < 1 || t > 3600) {
+                fprintf(stderr, "geod serve: --request-timeout wants 1 to 3600 seconds, not %s\n",
+                        v);
+                return 2;
+            }
+            o->request_timeout = (int)t;
+        } else if ((v = opt_value(argc, argv, &i, "--max-connections"))) {
+            char *end;
+            long m = strtol(v, &end, 10);
+            if (*end || end == v || m < 1 || m > 1000000) {
+                fprintf(stderr, "geod serve: --max-connections wants 1 to 1000000, not %s\n", v);
+                return 2;
+            }
+            o->max_connections = (int)m;
         } else if ((v = opt_value(argc, argv, &i, "--cors-origin"))) {
             char err[512];
             if (cors_list_add(&o->cors, v, err, sizeof err)) {
@@ -207,6 +228,7 @@ int geod_serve(int argc, char **argv)
     sigaddset(&stop, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop, NULL); /* inherited by every thread started from here */
     signal(SIGPIPE, SIG_IGN);
+    geod_raise_nofile();
 
     struct stat st;
     if (stat(o.db, &st) != 0) {
@@ -244,6 +266,8 @@ int geod_serve(int argc, char **argv)
                              .threads = o.threads, .db = o.db, .auth = &o.auth, .cors = &o.cors,
                              .tiles = &o.tiles,
                              .rebuild = rebuild, .rebuild_ctx = &rctx};
+    cfg.request_timeout = o.request_timeout;
+    cfg.max_connections = o.max_connections;
     struct api_server *srv;
     if (api_server_start(&cfg, snap, &srv, err, sizeof err)) {
         fprintf(stderr, "geod: %s:%u: %s\n", o.host, (unsigned)o.port, err);
