@@ -6,6 +6,7 @@
 #include <h2o.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 
 /* OpenSSL's reason for the last failure, or fallback. */
@@ -30,11 +31,17 @@ enum geod_err api_tls_new(const char *cert, const char *key, SSL_CTX **out, char
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
     if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
-        snprintf(err, errlen, "TLS certificate %s: %s", cert, reason("cannot be loaded"));
+        snprintf(err, errlen, "TLS certificate %s: not a PEM certificate chain (%s)", cert,
+                 reason("cannot be loaded"));
         goto fail;
     }
+    /* OpenSSL checks here that the key is the certificate's */
     if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
-        snprintf(err, errlen, "TLS key %s: %s", key, reason("cannot be loaded"));
+        if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH)
+            snprintf(err, errlen, "TLS key %s does not belong to the certificate %s", key, cert);
+        else
+            snprintf(err, errlen, "TLS key %s: not a PEM private key (%s)", key,
+                     reason("cannot be loaded"));
         goto fail;
     }
     if (SSL_CTX_check_private_key(ctx) != 1) {
