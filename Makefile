@@ -2,10 +2,10 @@
 # (build/asan) and runs every test; `make run` serves the built-in Wuhan data on 127.0.0.1:8080.
 # Every target that compiles first runs `deps`, which installs missing Debian packages.
 
-PKGS      := spatialite sqlite3 proj geos libh2o-evloop msgpack jansson libsodium
+PKGS      := spatialite sqlite3 proj geos libh2o-evloop openssl msgpack jansson libsodium
 DEB_PKGS  := gcc make pkg-config libspatialite-dev libsqlite3-mod-spatialite libproj-dev \
              proj-data proj-bin libgeos-dev libh2o-evloop-dev libssl-dev libmsgpack-dev libjansson-dev libsodium-dev \
-             unicode-data bzip2
+             unicode-data bzip2 openssl wrk
 FUZZ_PKGS := clang libclang-rt-14-dev
 LISTEN    ?= 127.0.0.1:8080
 DB        ?= geod.sqlite
@@ -41,7 +41,7 @@ TESTS     := $(TEST_SRC:tests/%.c=build/asan/tests/%)
 FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/%.c=build/asan/tests/test_replay_%)
 BENCHES   := $(BENCH_SRC:bench/%.c=build/rel/bench/%)
 
-.PHONY: all deps node-deps browser-deps test run bench bench-peers fuzz clean format
+.PHONY: all deps node-deps browser-deps test run bench bench-peers fuzz soak clean format
 # keep every intermediate object (make would delete them, and print so after the test summary)
 .SECONDARY:
 all: build/geod
@@ -111,11 +111,14 @@ build/asan/tests/test_replay_%: build/asan/obj/tests/fuzz/%.o build/asan/obj/tes
 	@mkdir -p $(dir $@)
 	$(CC) $(ASAN_FLAGS) $^ $(PKG_LIBS) -lm -o $@
 
+# the config file format (geod/config.c) is the binary's, and also its unit test's and fuzz target's
+build/asan/tests/test_config build/asan/tests/test_replay_fuzz_config: build/asan/obj/geod/config.o
+
 build/rel/bench/%: build/rel/obj/bench/%.o $(BENCH_LIB:%.c=build/rel/obj/%.o) $(REL_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(REL_FLAGS) $^ $(PKG_LIBS) -lm -o $@
 
-test: $(TESTS) $(FUZZ_REPLAY) build/asan/geod browser-deps
+test: $(TESTS) $(FUZZ_REPLAY) build/asan/geod build/geod browser-deps
 	tests/run build/asan
 
 run: build/geod
@@ -143,6 +146,12 @@ build/rel/obj/bench/peers.o build/rel/obj/bench/bench_peers.o: PKG_CFLAGS += $(s
 build/rel/bench/bench_peers: build/rel/obj/bench/bench_peers.o build/rel/obj/bench/peers.o $(BENCH_LIB:%.c=build/rel/obj/%.o) $(REL_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(REL_FLAGS) $^ $(PKG_LIBS) $(shell pkg-config --libs libpq hiredis) -lm -o $@
+
+# wrk against build/geod on the built-in data for SOAK_SECONDS (tests/soak/run): zero errors, RSS
+# and open files flat; writes build/soak/report.md. `make test` runs a 60 s one (tests/test_soak.c).
+SOAK_SECONDS ?= 600
+soak: build/geod | deps
+	SOAK_SECONDS=$(SOAK_SECONDS) tests/soak/run
 
 FUZZ_SECONDS ?= 60
 fuzz: build/gen/unihan_pinyin.txt $(WEB_GEN) | deps

@@ -2,6 +2,7 @@
  * cors.h). Checked against the request's Origin on every answer; an origin not in the list gets
  * no CORS header at all, so its pages cannot read the answer. */
 #include "api/cors.h"
+#include "api/headers.h"
 #include "api/http.h"
 
 #include <ctype.h>
@@ -107,6 +108,7 @@ void api_cors_preflight(struct api_req *r)
                   "Accept, If-None-Match");
         add_named(req, "access-control-max-age", "Access-Control-Max-Age", PREFLIGHT_MAX_AGE);
     }
+    api_security_headers(r, NULL);
     static h2o_generator_t gen;
     req->res.status = 204;
     req->res.reason = "No Content";

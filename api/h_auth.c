@@ -15,6 +15,13 @@
 
 #define COOKIE_ATTRS "; Path=/; HttpOnly; SameSite=Strict"
 
+/* "; Secure" when the request came over TLS (geod serve --tls-cert): the browser then never
+ * sends the session cookie over plain HTTP. */
+static const char *cookie_secure(const struct api_req *r)
+{
+    return r->req->input.scheme == &H2O_URL_SCHEME_HTTPS ? "; Secure" : "";
+}
+
 static void add_header(struct api_req *r, const h2o_token_t *name, const char *value)
 {
     size_t n = strlen(value);
@@ -52,8 +59,8 @@ static bool content_type_is(h2o_req_t *req, const char *type)
         return false;
     h2o_iovec_t v = req->headers.entries[i].value;
     size_t n = strlen(type);
-    return v.len >= n && h2o_lcstris(v.base, n, type, n) && (v.len == n || v.base[n] == ';' ||
-                                                              v.base[n] == ' ');
+    return v.len >= n && h2o_lcstris(v.base, n, type, n) &&
+           (v.len == n || v.base[n] == ';' || v.base[n] == ' ');
 }
 
 /* Seconds until (scope, key) may try again; -1 when the store failed. */
@@ -91,8 +98,8 @@ static void too_many(struct api_req *r, int64_t wait)
 static void start_session(struct api_req *r, const struct store_user *su, bool bearer, int64_t now)
 {
     const struct auth_config *c = r->th->auth;
-    struct store_session ss = {.bearer = bearer, .created_at = now, .last_seen = now,
-                               .expires_at = now + c->session_max};
+    struct store_session ss = {
+        .bearer = bearer, .created_at = now, .last_seen = now, .expires_at = now + c->session_max};
     char token[AUTH_TOKEN_LEN + 1];
     auth_token_new(token);
     auth_token_hash(token, AUTH_TOKEN_LEN, ss.token_hash);
@@ -105,15 +112,16 @@ static void start_session(struct api_req *r, const struct store_user *su, bool b
         api_fail_store(r, "the session could not be stored");
         return;
     }
-    struct auth_user u = {.id = su->id, .role = strcmp(su->role, "admin") ? AUTH_WORKER : AUTH_ADMIN,
+    struct auth_user u = {.id = su->id,
+                          .role = strcmp(su->role, "admin") ? AUTH_WORKER : AUTH_ADMIN,
                           .via = bearer ? AUTH_VIA_BEARER : AUTH_VIA_COOKIE,
                           .expires_at = ss.expires_at};
     memcpy(u.name, su->name, sizeof u.name);
     memcpy(u.district, su->district, sizeof u.district);
     if (!bearer) {
-        char cookie[128];
-        snprintf(cookie, sizeof cookie, "geod_session=%s" COOKIE_ATTRS "; Max-Age=%lld", token,
-                 (long long)c->session_max);
+        char cookie[192];
+        snprintf(cookie, sizeof cookie, "geod_session=%s" COOKIE_ATTRS "%s; Max-Age=%lld", token,
+                 cookie_secure(r), (long long)c->session_max);
         add_header(r, H2O_TOKEN_SET_COOKIE, cookie);
     }
     char exp[32];
@@ -224,8 +232,12 @@ void api_h_logout(struct api_req *r)
         api_fail_store(r, "the session could not be ended");
         return;
     }
-    if (u.via == AUTH_VIA_COOKIE)
-        add_header(r, H2O_TOKEN_SET_COOKIE, "geod_session=" COOKIE_ATTRS "; Max-Age=0");
+    if (u.via == AUTH_VIA_COOKIE) {
+        char cookie[96];
+        snprintf(cookie, sizeof cookie, "geod_session=" COOKIE_ATTRS "%s; Max-Age=0",
+                 cookie_secure(r));
+        add_header(r, H2O_TOKEN_SET_COOKIE, cookie);
+    }
     struct enc *e = r->th->enc;
     enc_reset(e, api_enc_format(r));
     enc_map(e, 1);

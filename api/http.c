@@ -1,6 +1,7 @@
 /* http.c - routing, format negotiation and the two ways to answer (api_send, api_fail). */
 #include "api/http.h"
 #include "api/cors.h"
+#include "api/headers.h"
 #include "api/static.h"
 #include "data/store.h"
 
@@ -19,19 +20,27 @@ struct route {
 };
 
 static const struct route routes[] = {
-    {"/v1/nearby", api_h_nearby},         {"/v1/within", api_h_within},
+    {"/v1/nearby", api_h_nearby},
+    {"/v1/within", api_h_within},
     {"/v1/facilities", api_h_facilities, M_POST},
     /* GET, PATCH, DELETE /v1/facilities/{id}, GET …/history, POST …/revert: h_facility.c
      * answers 405 for the combinations that do not exist */
     {"/v1/facilities/", api_h_facility, M_GET | M_POST | M_PATCH | M_DELETE},
     {"/v1/categories", api_h_categories},
-    {"/healthz", api_h_healthz},          {"/v1/convert", api_h_convert},
-    {"/v1/places/reverse", api_h_reverse}, {"/v1/places/search", api_h_search},
-    {"/v1/shake", api_h_shake},            {"/v1/enterprises", api_h_enterprises},
-    {"/v1/bbox", api_h_bbox},             {"/v1/places/boundaries", api_h_boundaries},
-    {"/v1/login", api_h_login, M_POST},    {"/v1/logout", api_h_logout, M_POST},
-    {"/v1/me", api_h_me},                  {"/v1/me/ping", api_h_me_ping, M_POST},
-    {"/v1/tiles", api_h_tiles},            {"/metrics", api_h_metrics},
+    {"/healthz", api_h_healthz},
+    {"/v1/convert", api_h_convert},
+    {"/v1/places/reverse", api_h_reverse},
+    {"/v1/places/search", api_h_search},
+    {"/v1/shake", api_h_shake},
+    {"/v1/enterprises", api_h_enterprises},
+    {"/v1/bbox", api_h_bbox},
+    {"/v1/places/boundaries", api_h_boundaries},
+    {"/v1/login", api_h_login, M_POST},
+    {"/v1/logout", api_h_logout, M_POST},
+    {"/v1/me", api_h_me},
+    {"/v1/me/ping", api_h_me_ping, M_POST},
+    {"/v1/tiles", api_h_tiles},
+    {"/metrics", api_h_metrics},
 };
 
 #define NROUTES (sizeof routes / sizeof routes[0])
@@ -59,20 +68,34 @@ enum enc_format api_enc_format(const struct api_req *r)
 static const char *reason(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 412: return "Precondition Failed";
-    case 413: return "Payload Too Large";
-    case 415: return "Unsupported Media Type";
-    case 428: return "Precondition Required";
-    case 429: return "Too Many Requests";
-    case 503: return "Service Unavailable";
-    default: return status < 500 ? "Bad Request" : "Internal Server Error";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 409:
+        return "Conflict";
+    case 412:
+        return "Precondition Failed";
+    case 413:
+        return "Payload Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 428:
+        return "Precondition Required";
+    case 429:
+        return "Too Many Requests";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return status < 500 ? "Bad Request" : "Internal Server Error";
     }
 }
 
@@ -114,6 +137,7 @@ void api_respond(struct api_req *r, int status, const char *body, size_t len,
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
                    H2O_STRLIT("no-store"));
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_VARY, NULL, H2O_STRLIT("Accept"));
+    api_security_headers(r, NULL);
     api_cors_headers(r);
     h2o_iovec_t buf = h2o_iovec_init(NULL, 0);
     if (len && !h2o_memis(req->input.method.base, req->input.method.len, H2O_STRLIT("HEAD"))) {
@@ -243,8 +267,7 @@ static bool limited(struct api_req *r)
     char *v = h2o_mem_alloc_pool(&req->pool, 16);
     int n = snprintf(v, 16, "%d", retry);
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, v, (size_t)n);
-    api_fail(r, 429, "rate_limited", "too many requests from this address: try again later",
-             NULL);
+    api_fail(r, 429, "rate_limited", "too many requests from this address: try again later", NULL);
     return false;
 }
 
@@ -289,8 +312,11 @@ void api_refuse_method(struct api_req *r, unsigned allow)
 void api_dispatch(struct api_thread *th, h2o_req_t *req)
 {
     /* Accept first, so that even a query that cannot be parsed is refused in the format asked */
-    struct api_req r = {.req = req, .th = th, .fmt = accept_format(req),
-                        .route = METRICS_ROUTES - 1, .t0_ns = mono_ns()};
+    struct api_req r = {.req = req,
+                        .th = th,
+                        .fmt = accept_format(req),
+                        .route = METRICS_ROUTES - 1,
+                        .t0_ns = mono_ns()};
     size_t qat = req->query_at;
     size_t plen = qat == SIZE_MAX ? req->path.len : qat;
     char *path = h2o_mem_alloc_pool(&req->pool, plen + 1);
@@ -330,8 +356,7 @@ void api_dispatch(struct api_thread *th, h2o_req_t *req)
         const char *qs = req->path.base + qat + 1;
         size_t qlen = req->path.len - qat - 1;
         if (qlen > QUERY_MAX_LEN) {
-            api_fail(&r, 400, "query_too_long", "the query string is longer than 4096 bytes",
-                     NULL);
+            api_fail(&r, 400, "query_too_long", "the query string is longer than 4096 bytes", NULL);
             return;
         }
         char *buf = h2o_mem_alloc_pool(&req->pool, qlen + 1);
@@ -343,8 +368,7 @@ void api_dispatch(struct api_thread *th, h2o_req_t *req)
     }
     r.q_ok = true;
     if (!format_param(&r)) {
-        api_fail(&r, 400, "invalid_parameter", "format must be json, geojson or msgpack",
-                 "format");
+        api_fail(&r, 400, "invalid_parameter", "format must be json, geojson or msgpack", "format");
         return;
     }
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {

@@ -10,6 +10,8 @@
 #include "api/server.h"
 #include "api/auth_crypto.h"
 #include "api/http.h"
+#include "api/tls.h"
+#include "data/log.h"
 #include "data/store.h"
 
 #include <arpa/inet.h>
@@ -64,6 +66,7 @@ struct api_server {
     struct access_log *log;            /* NULL without --access-log */
     struct ratelimit *rl;              /* NULL without a limit */
     _Atomic double published_at;       /* when `current` was published, UTC seconds */
+    SSL_CTX *tls;                      /* NULL: plain HTTP */
 };
 
 static double wall_now(void)
@@ -294,6 +297,7 @@ static void *loop_main(void *arg)
     h2o_evloop_t *loop = th->ctx.loop;
     api_prepare_thread(th, atomic_load(&s->current));
     uint64_t req_timeout = th->ctx.http1.req_timeout.timeout;
+    log_debug("event loop %d of %d serving", (int)(th - s->threads) + 1, s->nthreads);
     while (!atomic_load(&s->stop)) {
         atomic_store(&th->seen_epoch, atomic_load(&s->epoch));
         h2o_evloop_run(loop, LOOP_WAKE_MS);
@@ -304,6 +308,8 @@ static void *loop_main(void *arg)
     h2o_socket_close(th->listener);
     th->listener = NULL;
     h2o_context_request_shutdown(&th->ctx);
+    log_debug("event loop %d of %d draining: %zu request(s) in flight, %zu connection(s)",
+              (int)(th - s->threads) + 1, s->nthreads, th->inflight, th->conns);
     for (int waited = 0; th->inflight > 0 && waited < DRAIN_MS; waited += 10)
         h2o_evloop_run(loop, 10);
     /* HTTP/1 has no graceful close of idle keep-alive connections in h2o 2.2.5: expire their
@@ -322,8 +328,10 @@ static void *loop_main(void *arg)
 static enum geod_err resolve(const struct api_config *cfg, struct sockaddr_storage *ss,
                              socklen_t *len, char *err, size_t errlen)
 {
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE}, *res;
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE},
+                    *res;
     char port[8];
     snprintf(port, sizeof port, "%u", (unsigned)cfg->port);
     int rc = getaddrinfo(cfg->host, port, &hints, &res);
@@ -356,9 +364,9 @@ static enum geod_err thread_init(struct api_server *s, struct api_thread *th, in
     h2o_context_init(&th->ctx, h2o_evloop_create(), &s->config);
     th->accept.ctx = &th->ctx;
     th->accept.hosts = s->config.hosts;
+    th->accept.ssl_ctx = s->tls; /* h2o does the handshake before the first request */
     if (enc_new(ENC_JSON, &th->enc) || rtree_scratch_new(&th->scratch) ||
-        cluster_scratch_new(&th->cscratch) ||
-        crs_epsg_cache_new(&th->epsg) ||
+        cluster_scratch_new(&th->cscratch) || crs_epsg_cache_new(&th->epsg) ||
         !(th->hits = malloc((API_MAX_RESULTS + 1) * sizeof *th->hits)))
         return GEOD_ENOMEM;
     th->listener = h2o_evloop_socket_create(th->ctx.loop, fd, H2O_SOCKET_FLAG_DONT_READ);
@@ -374,7 +382,7 @@ static void thread_dispose(struct api_thread *th)
     if (th->ctx.loop && th->conns > 0) {
         /* a connection outlived the drain (a client that stopped reading): the process is
          * ending, so leave the loop to the OS rather than free what h2o still uses */
-        fprintf(stderr, "geod: %zu connection(s) still open at exit\n", th->conns);
+        log_warn("%zu connection(s) still open at exit", th->conns);
     } else if (th->ctx.loop) {
         h2o_loop_t *loop = th->ctx.loop;
         h2o_context_dispose(&th->ctx);
@@ -471,6 +479,14 @@ enum geod_err api_server_start(const struct api_config *cfg, struct snapshot *sn
         free(s);
         return GEOD_EINVAL;
     }
+    if (cfg->tls_cert && (rc = api_tls_new(cfg->tls_cert, cfg->tls_key, &s->tls, err, errlen))) {
+        access_log_close(s->log);
+        ratelimit_free(s->rl);
+        free(s->db);
+        free(s->threads);
+        free(s);
+        return rc;
+    }
     atomic_init(&s->epoch, 1);
     atomic_init(&s->stop, false);
     pthread_mutex_init(&s->publish_lock, NULL);
@@ -483,8 +499,8 @@ enum geod_err api_server_start(const struct api_config *cfg, struct snapshot *sn
         (uint64_t)(cfg->request_timeout > 0 ? cfg->request_timeout : API_REQUEST_TIMEOUT) * 1000;
     s->config.server_name = h2o_iovec_init(H2O_STRLIT("geod"));
     s->config.http1.upgrade_to_http2 = 0; /* no h2c: plain HTTP/1.1, or TLS later */
-    h2o_hostconf_t *host = h2o_config_register_host(&s->config,
-                                                    h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    h2o_hostconf_t *host =
+        h2o_config_register_host(&s->config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
     h2o_handler_t *handler = h2o_create_handler(path, sizeof *handler);
     handler->on_req = on_req;
@@ -550,6 +566,7 @@ void api_server_stop(struct api_server *s)
     ratelimit_free(s->rl);
     snapshot_free(atomic_load(&s->current));
     h2o_config_dispose(&s->config);
+    api_tls_free(s->tls);
     pthread_mutex_destroy(&s->publish_lock);
     pthread_mutex_destroy(&s->write_lock);
     free(s->threads);

@@ -34,6 +34,8 @@ struct api_config {
                                        kept-alive connection stays open; 0: API_REQUEST_TIMEOUT */
     int max_connections;            /* open client connections at most; 0: API_MAX_CONNECTIONS,
                                        less if the open-file limit is lower */
+    const char *tls_cert; /* PEM certificate chain: the listener speaks HTTPS; NULL: */
+    const char *tls_key;  /* plain HTTP. Its PEM private key (both or neither) */
     /* Everything the store holds as a new snapshot (seq set), read through s: the facility
      * writes' fallback when the served snapshot is not the store's latest state (another
      * process committed meanwhile). NULL: writers leave that case to the reloader. */

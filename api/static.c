@@ -1,21 +1,17 @@
 /* static.c - serves the embedded web assets (static.h) from memory: GET and HEAD only, a strong
  * ETag (the content's SHA-256) with If-None-Match answered 304, Cache-Control public with the
- * asset's max-age (immutable for the versioned Leaflet paths), nosniff, and the CORS headers of
+ * asset's max-age (immutable for the versioned Leaflet paths), the security headers
+ * (api/headers.c), and the CORS headers of
  * the allowed portal origins. Not a file server: only what web/assets.txt lists exists. */
 #include "api/static.h"
 #include "api/cors.h"
+#include "api/headers.h"
 #include "api/http.h"
-#include "api/tiles.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #define YEAR_S 31536000u
-/* /tag/: scripts, styles, images (Leaflet's markers), fetches and form posts from geod itself */
-#define TAG_CSP_HEAD "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:"
-#define TAG_CSP_TAIL                                                                               \
-    "; connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; "               \
-    "frame-ancestors 'none'"
 
 const struct static_asset *static_find(const char *path, size_t len)
 {
@@ -71,23 +67,7 @@ void api_static_serve(struct api_req *r, const struct static_asset *a)
              a->max_age >= YEAR_S ? ", immutable" : "");
     add(req, H2O_TOKEN_ETAG, a->etag);
     add(req, H2O_TOKEN_CACHE_CONTROL, h2o_strdup(&req->pool, cache, SIZE_MAX).base);
-    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-content-type-options"), 0,
-                          "X-Content-Type-Options", H2O_STRLIT("nosniff"));
-    if (strncmp(a->path, "/tag/", 5) == 0) {
-        /* the tagging form: its own scripts and styles only (no inline code), its own API,
-         * never inside another site's frame */
-        /* with a tile layer (api/tiles.h), its images come from the tile server as well */
-        const struct tile_config *t = r->th->tiles;
-        h2o_iovec_t csp = t && t->on
-                              ? h2o_concat(&req->pool, h2o_iovec_init(H2O_STRLIT(TAG_CSP_HEAD " ")),
-                                           h2o_iovec_init(t->csp_source, strlen(t->csp_source)),
-                                           h2o_iovec_init(H2O_STRLIT(TAG_CSP_TAIL)))
-                              : h2o_iovec_init(H2O_STRLIT(TAG_CSP_HEAD TAG_CSP_TAIL));
-        h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("content-security-policy"),
-                              0, "Content-Security-Policy", csp.base, csp.len);
-        h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-frame-options"), 0,
-                              "X-Frame-Options", H2O_STRLIT("DENY"));
-    }
+    api_security_headers(r, a->path); /* nosniff, CSP, framing: api/headers.c decides */
     api_cors_headers(r);
     ssize_t inm = h2o_find_header(&req->headers, H2O_TOKEN_IF_NONE_MATCH, -1);
     if (inm >= 0 && static_etag_matches(req->headers.entries[inm].value.base,
@@ -122,6 +102,7 @@ void api_static_redirect(struct api_req *r, const char *to)
                           : h2o_concat(&req->pool, h2o_iovec_init(to, strlen(to)),
                                        h2o_iovec_init(req->path.base + qat, req->path.len - qat));
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_LOCATION, NULL, loc.base, loc.len);
+    api_security_headers(r, NULL);
     api_cors_headers(r);
     req->res.status = 301;
     req->res.reason = "Moved Permanently";

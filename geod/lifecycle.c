@@ -1,5 +1,6 @@
 /* lifecycle.c - a store from nothing (the built-in data, renamed into place when complete), the
  * pinyin tables, and a snapshot from an open store. */
+#include "data/log.h"
 #include "geod/lifecycle.h"
 #include "data/pinyin_data.h"
 #include "data/store_auth.h"
@@ -39,7 +40,7 @@ int geod_create_store(const char *path)
 {
     char tmp[PATH_MAX], err[512] = "";
     if (snprintf(tmp, sizeof tmp, "%s.creating", path) >= (int)sizeof tmp) {
-        fprintf(stderr, "geod: store path too long: %s\n", path);
+        log_error("store path too long: %s", path);
         return 1;
     }
     /* a directory that is not there is the operator's typo: say so, not SQLite's "unable to
@@ -62,11 +63,11 @@ int geod_create_store(const char *path)
     struct store *s;
     struct builtin_stats st;
     if (store_open(tmp, true, &s, err, sizeof err)) {
-        fprintf(stderr, "geod: cannot create the store: %s\n", err);
+        log_error("cannot create the store: %s", err);
         return 1;
     }
     if (builtin_load(s, &st, err, sizeof err)) {
-        fprintf(stderr, "geod: cannot load the built-in data: %s\n", err);
+        log_error("cannot load the built-in data: %s", err);
         store_close(s);
         remove_db_files(tmp);
         return 1;
@@ -74,19 +75,18 @@ int geod_create_store(const char *path)
     store_close(s); /* checkpoints the WAL into the file */
     int fd = open(tmp, O_RDONLY);
     if (fd < 0 || fsync(fd) != 0 || rename(tmp, path) != 0) {
-        fprintf(stderr, "geod: cannot put the new store at %s: %s\n", path, strerror(errno));
+        log_error("cannot put the new store at %s: %s", path, strerror(errno));
         if (fd >= 0)
             close(fd);
         remove_db_files(tmp);
         return 1;
     }
     close(fd);
-    fprintf(stderr,
-            "geod: created %s with the built-in Wuhan data: %zu divisions (%zu with a boundary), "
-            "%zu street offices, %zu community centres, %zu hospitals (%zu suspect records left "
-            "out), %zu synthetic facilities, %zu synthetic welfare enterprises (%.2f s)\n",
-            path, st.divisions, st.boundaries, st.street_offices, st.community_centers,
-            st.hospitals, st.hospitals_suspect, st.synthetic, st.enterprises, geod_now() - t0);
+    log_info("created %s with the built-in Wuhan data: %zu divisions (%zu with a boundary), "
+             "%zu street offices, %zu community centres, %zu hospitals (%zu suspect records left "
+             "out), %zu synthetic facilities, %zu synthetic welfare enterprises (%.2f s)",
+             path, st.divisions, st.boundaries, st.street_offices, st.community_centers,
+             st.hospitals, st.hospitals_suspect, st.synthetic, st.enterprises, geod_now() - t0);
     return 0;
 }
 
@@ -105,7 +105,7 @@ int geod_load_pinyin(struct geod_pinyin *p)
     size_t line = 0;
     if (pinyin_table_new(u.data, u.len, &p->table) ||
         pinyin_overrides_new(p->table, o.data, o.len, &p->overrides, &line)) {
-        fprintf(stderr, "geod: the built-in pinyin tables are damaged (line %zu)\n", line);
+        log_error("the built-in pinyin tables are damaged (line %zu)", line);
         pinyin_table_free(p->table);
         return 1;
     }
@@ -134,7 +134,7 @@ int geod_snapshot_from(struct store *s, const char *path, const struct geod_piny
      * loads is noticed again by the reloader, never lost) */
     int64_t seq[2] = {0, 0};
     if (store_content_version(s, seq)) {
-        fprintf(stderr, "geod: cannot read %s: %s\n", path, store_errmsg(s));
+        log_error("cannot read %s: %s", path, store_errmsg(s));
         return 1;
     }
     enum geod_err rc = snapshot_builder_new(&b);
@@ -151,33 +151,31 @@ int geod_snapshot_from(struct store *s, const char *path, const struct geod_piny
         (rc = store_load_enterprises(s, eb, &egen, &bad_id))) {
         enterprises_builder_free(eb);
         if (rc == GEOD_ECORRUPT)
-            fprintf(stderr, "geod: cannot load %s: enterprise %lld is not a valid record\n", path,
-                    (long long)bad_id);
+            log_error("cannot load %s: enterprise %lld is not a valid record", path,
+                      (long long)bad_id);
         else
-            fprintf(stderr, "geod: cannot load the enterprises of %s: %s (%s)\n", path,
-                    geod_strerror(rc), store_errmsg(s));
+            log_error("cannot load the enterprises of %s: %s (%s)", path, geod_strerror(rc),
+                      store_errmsg(s));
         snapshot_builder_free(b);
         return 1;
     }
     if (!rc)
         snapshot_builder_enterprises(b, eb);
     if (!rc && (rc = store_load(s, b, &gen))) {
-        fprintf(stderr, "geod: cannot load %s: %s (%s)\n", path, geod_strerror(rc),
-                store_errmsg(s));
+        log_error("cannot load %s: %s (%s)", path, geod_strerror(rc), store_errmsg(s));
         snapshot_builder_free(b);
         return 1;
     }
     /* both counters only grow, so their sum does with every audited change */
     if (rc || (rc = snapshot_builder_finish(b, gen + egen, out))) {
-        fprintf(stderr, "geod: cannot build the index: %s\n", geod_strerror(rc));
+        log_error("cannot build the index: %s", geod_strerror(rc));
         return 1;
     }
     (*out)->seq[0] = seq[0];
     (*out)->seq[1] = seq[1];
-    fprintf(stderr,
-            "geod: loaded %zu facilities, %zu divisions and %zu enterprises from %s, %.1f MB "
-            "(%.3f s)\n",
-            (*out)->n, (*out)->div->n, (*out)->ent->n, path, (double)snapshot_bytes(*out) / 1e6,
-            geod_now() - t0);
+    log_info("loaded %zu facilities, %zu divisions and %zu enterprises from %s, %.1f MB "
+             "(%.3f s)",
+             (*out)->n, (*out)->div->n, (*out)->ent->n, path, (double)snapshot_bytes(*out) / 1e6,
+             geod_now() - t0);
     return 0;
 }

@@ -5,6 +5,7 @@
  * snapshot before anyone can see their commit); if so it builds a new snapshot on its own
  * connection and publishes it, unless a newer one was published meanwhile. A snapshot that
  * cannot be built is reported and the old one stays served. */
+#include "data/log.h"
 #include "data/store_auth.h"
 #include "geod/reload.h"
 
@@ -19,7 +20,7 @@ struct geod_reloader {
     struct store *s;
     const char *path;
     int64_t version;
-    bool retry;         /* the last snapshot built was older than the one served */
+    bool retry; /* the last snapshot built was older than the one served */
     const struct geod_pinyin *py;
     struct api_server *srv;
     pthread_t tid;
@@ -58,6 +59,9 @@ static void *watch(void *arg)
             stale = stale && (content[0] != served[0] || content[1] != served[1]);
         }
         r->retry = false;
+        if (changed)
+            log_debug("the store's data version is now %lld: %s", (long long)v,
+                      stale ? "reloading" : "nothing a snapshot holds changed");
         if (stale) {
             struct snapshot *snap;
             double t0 = geod_now();
@@ -65,9 +69,8 @@ static void *watch(void *arg)
                 unsigned long long gen = snap->generation;
                 /* refused when a write published a newer one meanwhile: look again */
                 if (api_server_publish_newer(r->srv, snap))
-                    fprintf(stderr,
-                            "geod: the store changed; now serving generation %llu (%.3f s)\n",
-                            gen, geod_now() - t0);
+                    log_info("the store changed; now serving generation %llu (%.3f s)", gen,
+                             geod_now() - t0);
                 else
                     r->retry = true;
             }
@@ -80,12 +83,11 @@ static void *watch(void *arg)
 
 int geod_reloader_start(struct store *s, const char *path, int64_t version,
                         const int64_t content[2], const struct geod_pinyin *py,
-                        struct api_server *srv,
-                        struct geod_reloader **out)
+                        struct api_server *srv, struct geod_reloader **out)
 {
     struct geod_reloader *r = calloc(1, sizeof *r);
     if (!r) {
-        fprintf(stderr, "geod: out of memory\n");
+        log_error("out of memory");
         return 1;
     }
     (void)content; /* the served snapshot's seq says the same */
@@ -93,7 +95,7 @@ int geod_reloader_start(struct store *s, const char *path, int64_t version,
     pthread_mutex_init(&r->lock, NULL);
     pthread_cond_init(&r->wake, NULL);
     if (pthread_create(&r->tid, NULL, watch, r) != 0) {
-        fprintf(stderr, "geod: cannot start the store watcher\n");
+        log_error("cannot start the store watcher");
         pthread_mutex_destroy(&r->lock);
         pthread_cond_destroy(&r->wake);
         free(r);

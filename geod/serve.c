@@ -1,4 +1,5 @@
-/* serve.c - `geod serve`: defaults, then argv; make sure the store exists (creating it with the
+/* serve.c - `geod serve`: defaults, then the --config file, then argv, all through one option
+ * table (opt_rows); make sure the store exists (creating it with the
  * built-in data if not); load the snapshot; start the server; wait for SIGINT or SIGTERM; stop
  * cleanly. Signals are blocked in every thread and taken by sigwait here, so no handler runs
  * inside h2o or SQLite. */
@@ -7,6 +8,8 @@
 #include "api/server.h"
 #include "data/store.h"
 #include "data/store_auth.h"
+#include "data/log.h"
+#include "geod/config.h"
 #include "geod/geod.h"
 #include "geod/lifecycle.h"
 #include "geod/reload.h"
@@ -33,170 +36,394 @@ struct serve_opts {
     uint16_t port;
     int threads;
     struct auth_config auth;
-    const char *access_log; /* --access-log PATH */
+    const char *access_log;     /* --access-log PATH */
     struct ratelimit_config rl; /* --rate-limit, --trusted-proxy */
-    int access_log_days;    /* --access-log-days N */
-    int request_timeout;    /* --request-timeout SECONDS, 0: the server's default */
-    int max_connections;    /* --max-connections N, 0: the server's default */
+    int access_log_days;        /* --access-log-days N */
     struct cors_list cors;
-    struct tile_config tiles; /* --tile-url, --tile-crs, ... */
+    const char *tls_cert, *tls_key; /* --tls-cert, --tls-key: both or neither */
+    enum log_level log_level;       /* --log-level */
+    enum log_format log_format;     /* --log-format */
+    char *config_text;              /* the --config file's text, which values point into */
+    int request_timeout;            /* --request-timeout SECONDS, 0: the server's default */
+    int max_connections;            /* --max-connections N, 0: the server's default */
+    struct tile_config tiles;       /* --tile-url, --tile-crs, ... */
 };
 
-static bool parse_listen(const char *s, struct serve_opts *o)
+/* An option's setter: 0 when v was taken, 2 with why (naming v) when it is bad, 3 when it did
+ * what was asked and geod should exit 0 (--auth help). */
+typedef int (*opt_set_fn)(struct serve_opts *o, const char *v, char *why, size_t whylen);
+
+static int set_db(struct serve_opts *o, const char *v, char *why, size_t whylen)
 {
-    const char *colon = strrchr(s, ':');
-    if (!colon || colon == s)
-        return false;
-    size_t hlen = (size_t)(colon - s);
-    if (s[0] == '[' && hlen >= 2 && s[hlen - 1] == ']') { /* [::1]:8080 */
-        s++;
+    o->db = v;
+    return 0;
+}
+
+static int set_listen(struct serve_opts *o, const char *v, char *why, size_t whylen)
+{
+    const char *colon = strrchr(v, ':');
+    const char *h = v;
+    size_t hlen = colon ? (size_t)(colon - v) : 0;
+    if (colon && h[0] == '[' && hlen >= 2 && h[hlen - 1] == ']') { /* [::1]:8080 */
+        h++;
         hlen -= 2;
     }
-    if (hlen >= sizeof o->host)
-        return false;
-    memcpy(o->host, s, hlen);
-    o->host[hlen] = '\0';
     char *end;
     errno = 0;
-    long port = strtol(colon + 1, &end, 10);
-    if (errno || *end || end == colon + 1 || port < 0 || port > 65535)
-        return false;
+    long port = colon ? strtol(colon + 1, &end, 10) : -1;
+    if (!colon || colon == v || hlen >= sizeof o->host || errno || *end || end == colon + 1 ||
+        port < 0 || port > 65535) {
+        snprintf(why, whylen, "wants HOST:PORT, not %s", v);
+        return 2;
+    }
+    memcpy(o->host, h, hlen);
+    o->host[hlen] = '\0';
     o->port = (uint16_t)port;
+    return 0;
+}
+
+/* A whole number from lo to hi. */
+static bool whole(const char *v, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || *end || end == v || n < lo || n > hi)
+        return false;
+    *out = n;
     return true;
 }
 
-/* --name value or --name=value; returns the value or NULL. */
-static const char *opt_value(int argc, char **argv, int *i, const char *name)
+static int set_threads(struct serve_opts *o, const char *v, char *why, size_t whylen)
 {
-    size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n) != 0)
-        return NULL;
-    if (argv[*i][n] == '=')
-        return argv[*i] + n + 1;
-    if (argv[*i][n] == '\0' && *i + 1 < argc)
-        return argv[++*i];
+    long t;
+    if (!whole(v, 1, 256, &t)) {
+        snprintf(why, whylen, "wants 1 to 256, not %s", v);
+        return 2;
+    }
+    o->threads = (int)t;
+    return 0;
+}
+
+static int set_rate_limit(struct serve_opts *o, const char *v, char *why, size_t whylen)
+{
+    if (ratelimit_parse(v, &o->rl)) {
+        snprintf(why, whylen,
+                 "wants RATE[,BURST] (requests per second per address, 0 for none), "
+                 "not %s",
+                 v);
+        return 2;
+    }
+    return 0;
+}
+
+static int set_trusted_proxy(struct serve_opts *o, const char *v, char *why, size_t whylen)
+{
+    if (ratelimit_add_proxy(&o->rl, v)) {
+        snprintf(why, whylen, "wants ADDRESS[/PREFIX] (at most %d), not %s", RATELIMIT_MAX_PROXIES,
+                 v);
+        return 2;
+    }
+    return 0;
+}
+
+static void reset_trusted_proxy(struct serve_opts *o)
+{
+    o->rl.nproxies = 0;
+}
+
+static int set_access_log(struct serve_opts *o, const char *v, char *why, size_t whylen)
+{
+    o->access_log = v;
+    return 0;
+}
+
+static int set_access_log_days(struct serve_opts *o, const char *v, char *why, size_t whylen)
+{
+    long d;
+    if (!whole(v, 1, 3650, &d)) {
+        snprintf(why, whylen, "wants 1 to 3650, not %s", v);
+        return 2;
+    }
+    o->access_log_days = (int)d;
+    return 0;
+}
+
+static int set_cors_origin(struct serve_opts *o, const char *v, char *why, size_t whylen)
+{
+    return cors_list_add(&o->cors, v, why, whylen) ? 2 : 0;
+}
+
+static void reset_cors_origin(struct serve_opts *o)
+{
+    o->cors.n = 0;
+}
+
+static int set_auth(struct serve_opts *o, const char *v, char *why, size_t whylen)
+{
+    if (strcmp(v, "help") == 0) {
+        char row[160];
+        for (size_t k = 0; k < auth_config_rows(); k++)
+            printf("  %s\n", auth_config_row_help(k, row, sizeof row));
+        return 3;
+    }
+    return auth_config_set(&o->auth, v, why, whylen) ? 2 : 0;
+}
+
+/* A file that must be readable when geod starts (the TLS files: checked again when loaded). */
+static int set_readable(const char **dst, const char *v, char *why, size_t whylen)
+{
+    if (access(v, R_OK) != 0) {
+        snprintf(why, whylen, "%s: %s", v, strerror(errno));
+        return 2;
+    }
+    *dst = v;
+    return 0;
+}
+
+static int set_tls_cert(struct serve_opts *o, const char *v, char *why, size_t whylen)
+{
+    return set_readable(&o->tls_cert, v, why, whylen);
+}
+
+static int set_tls_key(struct serve_opts *o, const char *v, char *why, size_t whylen)
+{
+    return set_readable(&o->tls_key, v, why, whylen);
+}
+
+static int set_log_level(struct serve_opts *o, const char *v, char *why, size_t whylen)
+{
+    if (!log_level_parse(v, &o->log_level)) {
+        snprintf(why, whylen, "wants error, warn, info or debug, not %s", v);
+        return 2;
+    }
+    return 0;
+}
+
+static int set_log_format(struct serve_opts *o, const char *v, char *why, size_t whylen)
+{
+    if (!log_format_parse(v, &o->log_format)) {
+        snprintf(why, whylen, "wants text or json, not %s", v);
+        return 2;
+    }
+    return 0;
+}
+
+static int set_request_timeout(struct serve_opts *o, const char *v, char *why, size_t whylen)
+{
+    long t;
+    if (!whole(v, 1, 3600, &t)) {
+        snprintf(why, whylen, "wants 1 to 3600 seconds, not %s", v);
+        return 2;
+    }
+    o->request_timeout = (int)t;
+    return 0;
+}
+
+static int set_max_connections(struct serve_opts *o, const char *v, char *why, size_t whylen)
+{
+    long m;
+    if (!whole(v, 1, 1000000, &m)) {
+        snprintf(why, whylen, "wants 1 to 1000000, not %s", v);
+        return 2;
+    }
+    o->max_connections = (int)m;
+    return 0;
+}
+
+/* The tile layer of /tag/ (api/tiles.h): each setter names the value it refuses. */
+static int set_tile_url(struct serve_opts *o, const char *v, char *why, size_t whylen)
+{
+    return tile_config_url(&o->tiles, v, why, whylen) ? 2 : 0;
+}
+
+static int set_tile_crs(struct serve_opts *o, const char *v, char *why, size_t whylen)
+{
+    return tile_config_crs(&o->tiles, v, why, whylen) ? 2 : 0;
+}
+
+static int set_tile_subdomains(struct serve_opts *o, const char *v, char *why, size_t whylen)
+{
+    return tile_config_subdomains(&o->tiles, v, why, whylen) ? 2 : 0;
+}
+
+static int set_tile_attribution(struct serve_opts *o, const char *v, char *why, size_t whylen)
+{
+    return tile_config_attribution(&o->tiles, v, why, whylen) ? 2 : 0;
+}
+
+static int set_tile_max_zoom(struct serve_opts *o, const char *v, char *why, size_t whylen)
+{
+    return tile_config_max_zoom(&o->tiles, v, why, whylen) ? 2 : 0;
+}
+
+/* Every option of geod serve, on the command line as --NAME VALUE (or --NAME=VALUE) and in the
+ * --config file as NAME = VALUE. A repeatable option has a reset: values given on the command
+ * line replace the file's instead of adding to them. Adding an option is adding a row. */
+static const struct opt_row {
+    const char *name;
+    opt_set_fn set;
+    void (*reset)(struct serve_opts *o);
+} opt_rows[] = {
+    {"db", set_db},
+    {"listen", set_listen},
+    {"threads", set_threads},
+    {"rate-limit", set_rate_limit},
+    {"trusted-proxy", set_trusted_proxy, reset_trusted_proxy},
+    {"access-log", set_access_log},
+    {"access-log-days", set_access_log_days},
+    {"cors-origin", set_cors_origin, reset_cors_origin},
+    {"auth", set_auth},
+    {"tls-cert", set_tls_cert},
+    {"tls-key", set_tls_key},
+    {"log-level", set_log_level},
+    {"log-format", set_log_format},
+    {"request-timeout", set_request_timeout},
+    {"max-connections", set_max_connections},
+    {"tile-url", set_tile_url},
+    {"tile-crs", set_tile_crs},
+    {"tile-subdomains", set_tile_subdomains},
+    {"tile-attribution", set_tile_attribution},
+    {"tile-max-zoom", set_tile_max_zoom},
+};
+#define NOPTS (sizeof opt_rows / sizeof opt_rows[0])
+
+static const struct opt_row *opt_find(const char *name, size_t len)
+{
+    for (size_t i = 0; i < NOPTS; i++)
+        if (strlen(opt_rows[i].name) == len && memcmp(opt_rows[i].name, name, len) == 0)
+            return &opt_rows[i];
     return NULL;
 }
 
-/* One of the --tile-* options (its argv word: "--tile-url" or "--tile-url=..."), value v. */
-static bool tile_option(struct tile_config *t, const char *word, const char *v)
-{
-    char name[32], err[640];
-    size_t n = strcspn(word, "=");
-    snprintf(name, sizeof name, "%.*s", (int)n, word);
-    enum geod_err rc =
-        !strcmp(name, "--tile-url")          ? tile_config_url(t, v, err, sizeof err)
-        : !strcmp(name, "--tile-crs")        ? tile_config_crs(t, v, err, sizeof err)
-        : !strcmp(name, "--tile-subdomains") ? tile_config_subdomains(t, v, err, sizeof err)
-        : !strcmp(name, "--tile-max-zoom")   ? tile_config_max_zoom(t, v, err, sizeof err)
-                                             : tile_config_attribution(t, v, err, sizeof err);
-    if (rc)
-        fprintf(stderr, "geod serve: %s %s\n", name, err);
-    return rc == GEOD_OK;
-}
-
-static int parse_opts(int argc, char **argv, struct serve_opts *o)
+static void opts_default(struct serve_opts *o)
 {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    memset(o, 0, sizeof *o);
     o->db = "geod.sqlite";
     o->threads = cpus > 0 ? (int)cpus : 1;
-    o->access_log = NULL;
     o->access_log_days = 30;
-    o->request_timeout = 0;
-    o->max_connections = 0;
-    memset(&o->rl, 0, sizeof o->rl);
     ratelimit_parse(GEOD_DEFAULT_RATE_LIMIT, &o->rl);
-    parse_listen("127.0.0.1:8080", o);
+    char why[128];
+    set_listen(o, "127.0.0.1:8080", why, sizeof why);
     auth_config_default(&o->auth);
-    o->cors.n = 0;
+    o->log_level = LOGL_INFO;
+    o->log_format = LOGF_TEXT;
     tile_config_init(&o->tiles);
+}
+
+/* The config file's items through the table. */
+struct file_ctx {
+    struct serve_opts *o;
+    int rc;
+};
+
+static bool file_item(void *ctx, const struct config_item *it, char *err, size_t errlen)
+{
+    struct file_ctx *c = ctx;
+    const struct opt_row *row = opt_find(it->key, strlen(it->key));
+    if (!row) {
+        snprintf(err, errlen, "unknown key %s (value %s)", it->key, it->value);
+        c->rc = 2;
+        return false;
+    }
+    char why[600];
+    int rc = row->set(c->o, it->value, why, sizeof why);
+    if (rc) {
+        snprintf(err, errlen, "%s = %s: %s", it->key, it->value, why);
+        c->rc = rc;
+        return false;
+    }
+    return true;
+}
+
+static int load_config(struct serve_opts *o, const char *path)
+{
+    size_t len;
+    char err[1024];
+    unsigned line = 0;
+    if (!config_read_file(path, &o->config_text, &len, err, sizeof err)) {
+        fprintf(stderr, "geod: config %s: %s\n", path, err);
+        return 2;
+    }
+    struct file_ctx c = {o, 2};
+    if (!config_parse(o->config_text, len, file_item, &c, &line, err, sizeof err)) {
+        if (c.rc != 3)
+            fprintf(stderr, "geod: config %s:%u: %s\n", path, line, err);
+        return c.rc;
+    }
+    return 0;
+}
+
+/* argv[*i] as "--NAME VALUE" or "--NAME=VALUE": its row and value (NULL row: unknown; NULL value:
+ * none given). */
+static const struct opt_row *argv_opt(int argc, char **argv, int *i, const char **value)
+{
+    const char *a = argv[*i];
+    *value = NULL;
+    if (strncmp(a, "--", 2) != 0)
+        return NULL;
+    const char *eq = strchr(a, '=');
+    size_t n = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+    if (n == 6 && memcmp(a + 2, "config", 6) == 0) {
+        static const struct opt_row config_row = {"config", NULL};
+        *value = eq ? eq + 1 : *i + 1 < argc ? argv[++*i] : NULL;
+        return &config_row;
+    }
+    const struct opt_row *row = opt_find(a + 2, n);
+    if (row)
+        *value = eq ? eq + 1 : *i + 1 < argc ? argv[++*i] : NULL;
+    return row;
+}
+
+/* defaults → the --config file → the command line (which overrides the file). 0, 2 (usage) or 3
+ * (done: exit 0). */
+static int parse_opts(int argc, char **argv, struct serve_opts *o)
+{
+    opts_default(o);
+    const char *config = NULL;
     for (int i = 0; i < argc; i++) {
         const char *v;
-        if ((v = opt_value(argc, argv, &i, "--db"))) {
-            o->db = v;
-        } else if ((v = opt_value(argc, argv, &i, "--listen"))) {
-            if (!parse_listen(v, o)) {
-                fprintf(stderr, "geod serve: --listen wants HOST:PORT, not %s\n", v);
-                return 2;
-            }
-        } else if ((v = opt_value(argc, argv, &i, "--threads"))) {
-            char *end;
-            long t = strtol(v, &end, 10);
-            if (*end || end == v || t < 1 || t > 256) {
-                fprintf(stderr, "geod serve: --threads wants 1 to 256, not %s\n", v);
-                return 2;
-            }
-            o->threads = (int)t;
-        } else if ((v = opt_value(argc, argv, &i, "--rate-limit"))) {
-            if (ratelimit_parse(v, &o->rl)) {
-                fprintf(stderr, "geod serve: --rate-limit wants RATE[,BURST] (requests per second "
-                                "per address, 0 for none), not %s\n", v);
-                return 2;
-            }
-        } else if ((v = opt_value(argc, argv, &i, "--trusted-proxy"))) {
-            if (ratelimit_add_proxy(&o->rl, v)) {
-                fprintf(stderr, "geod serve: --trusted-proxy wants ADDRESS[/PREFIX] (at most %d), "
-                                "not %s\n", RATELIMIT_MAX_PROXIES, v);
-                return 2;
-            }
-        } else if ((v = opt_value(argc, argv, &i, "--access-log"))) {
-            o->access_log = v;
-        } else if ((v = opt_value(argc, argv, &i, "--access-log-days"))) {
-            char *end;
-            long d = strtol(v, &end, 10);
-            if (*end || end == v || d < 1 || d > 3650) {
-                fprintf(stderr, "geod serve: --access-log-days wants 1 to 3650, not %s\n", v);
-                return 2;
-            }
-            o->access_log_days = (int)d;
-        } else if ((v = opt_value(argc, argv, &i, "--request-timeout"))) {
-            char *end;
-            long t = strtol(v, &end, 10);
-            if (*end || end == v || t < 1 || t > 3600) {
-                fprintf(stderr, "geod serve: --request-timeout wants 1 to 3600 seconds, not %s\n",
-                        v);
-                return 2;
-            }
-            o->request_timeout = (int)t;
-        } else if ((v = opt_value(argc, argv, &i, "--max-connections"))) {
-            char *end;
-            long m = strtol(v, &end, 10);
-            if (*end || end == v || m < 1 || m > 1000000) {
-                fprintf(stderr, "geod serve: --max-connections wants 1 to 1000000, not %s\n", v);
-                return 2;
-            }
-            o->max_connections = (int)m;
-        } else if ((v = opt_value(argc, argv, &i, "--cors-origin"))) {
-            char err[512];
-            if (cors_list_add(&o->cors, v, err, sizeof err)) {
-                fprintf(stderr, "geod serve: --cors-origin %s\n", err);
-                return 2;
-            }
-        } else if ((v = opt_value(argc, argv, &i, "--tile-url")) ||
-                   (v = opt_value(argc, argv, &i, "--tile-crs")) ||
-                   (v = opt_value(argc, argv, &i, "--tile-subdomains")) ||
-                   (v = opt_value(argc, argv, &i, "--tile-attribution")) ||
-                   (v = opt_value(argc, argv, &i, "--tile-max-zoom"))) {
-            const char *word =
-                v > argv[i] && v <= argv[i] + strlen(argv[i]) ? argv[i] : argv[i - 1];
-            if (!tile_option(&o->tiles, word, v))
-                return 2;
-        } else if ((v = opt_value(argc, argv, &i, "--auth"))) {
-            char err[512];
-            if (strcmp(v, "help") == 0) {
-                char row[160];
-                for (size_t k = 0; k < auth_config_rows(); k++)
-                    printf("  %s\n", auth_config_row_help(k, row, sizeof row));
-                return 3;
-            }
-            if (auth_config_set(&o->auth, v, err, sizeof err)) {
-                fprintf(stderr, "geod serve: --auth %s\n", err);
-                return 2;
-            }
-        } else {
-            fprintf(stderr, "geod serve: unknown option %s (geod --help)\n", argv[i]);
+        const struct opt_row *row = argv_opt(argc, argv, &i, &v);
+        if (row && !row->set)
+            config = v ? v : "";
+    }
+    if (config && !config[0]) {
+        fprintf(stderr, "geod serve: --config wants a file\n");
+        return 2;
+    }
+    int rc = config ? load_config(o, config) : 0;
+    if (rc)
+        return rc;
+    bool reset[NOPTS] = {false};
+    for (int i = 0; i < argc; i++) {
+        const char *v, *arg = argv[i];
+        const struct opt_row *row = argv_opt(argc, argv, &i, &v);
+        if (!row) {
+            fprintf(stderr, "geod serve: unknown option %s (geod --help)\n", arg);
             return 2;
         }
+        if (!v) {
+            fprintf(stderr, "geod serve: --%s wants a value\n", row->name);
+            return 2;
+        }
+        if (!row->set)
+            continue; /* --config, read above */
+        size_t k = (size_t)(row - opt_rows);
+        if (row->reset && !reset[k]) {
+            row->reset(o);
+            reset[k] = true;
+        }
+        char why[600];
+        if ((rc = row->set(o, v, why, sizeof why))) {
+            if (rc == 2)
+                fprintf(stderr, "geod serve: --%s %s\n", row->name, why);
+            return rc;
+        }
+    }
+    if (!o->tls_cert != !o->tls_key) {
+        fprintf(stderr, "geod serve: --tls-cert and --tls-key go together\n");
+        return 2;
     }
     return 0;
 }
@@ -213,14 +440,17 @@ static enum geod_err rebuild(void *ctx, struct store *s, struct snapshot **out)
     return geod_snapshot_from(s, c->path, c->py, out) ? GEOD_ESTORE : GEOD_OK;
 }
 
-int geod_serve(int argc, char **argv)
+static int serve(struct serve_opts *op)
 {
-    struct serve_opts o;
-    int rc = parse_opts(argc, argv, &o);
-    if (rc)
-        return rc == 3 ? 0 : rc;
+    struct serve_opts o = *op;
+    int rc;
+    log_configure(o.log_level, o.log_format);
+    log_debug("options: db %s, listen %s:%u, %d threads, rate limit %g/s (burst %g), %zu trusted "
+              "proxies, %zu CORS origins, access log %s, TLS %s",
+              o.db, o.host, (unsigned)o.port, o.threads, o.rl.rate, o.rl.burst, o.rl.nproxies,
+              o.cors.n, o.access_log ? o.access_log : "none", o.tls_cert ? o.tls_cert : "off");
     if (auth_crypto_weak())
-        fprintf(stderr, "geod: GEOD_KDF_COST=min: weak password hashes, for tests only\n");
+        log_warn("GEOD_KDF_COST=min: weak password hashes, for tests only");
 
     sigset_t stop;
     sigemptyset(&stop);
@@ -233,7 +463,7 @@ int geod_serve(int argc, char **argv)
     struct stat st;
     if (stat(o.db, &st) != 0) {
         if (errno != ENOENT) {
-            fprintf(stderr, "geod: %s: %s\n", o.db, strerror(errno));
+            log_error("%s: %s", o.db, strerror(errno));
             return 1;
         }
         if ((rc = geod_create_store(o.db)))
@@ -249,7 +479,7 @@ int geod_serve(int argc, char **argv)
     struct snapshot *snap = NULL;
     int64_t version = 0, content[2] = {0, 0};
     if (store_open(o.db, false, &store, err, sizeof err)) {
-        fprintf(stderr, "geod: %s\n", err);
+        log_error("%s", err);
         geod_pinyin_free(&py);
         return 1;
     }
@@ -261,16 +491,25 @@ int geod_serve(int argc, char **argv)
     }
 
     struct rebuild_ctx rctx = {o.db, &py};
-    struct api_config cfg = {.access_log = o.access_log, .access_log_days = o.access_log_days,
-                             .ratelimit = &o.rl, .host = o.host, .port = o.port,
-                             .threads = o.threads, .db = o.db, .auth = &o.auth, .cors = &o.cors,
+    struct api_config cfg = {.access_log = o.access_log,
+                             .access_log_days = o.access_log_days,
+                             .ratelimit = &o.rl,
+                             .host = o.host,
+                             .port = o.port,
+                             .threads = o.threads,
+                             .db = o.db,
+                             .auth = &o.auth,
+                             .cors = &o.cors,
+                             .rebuild = rebuild,
+                             .rebuild_ctx = &rctx,
+                             .tls_cert = o.tls_cert,
+                             .tls_key = o.tls_key,
                              .tiles = &o.tiles,
-                             .rebuild = rebuild, .rebuild_ctx = &rctx};
-    cfg.request_timeout = o.request_timeout;
-    cfg.max_connections = o.max_connections;
+                             .request_timeout = o.request_timeout,
+                             .max_connections = o.max_connections};
     struct api_server *srv;
     if (api_server_start(&cfg, snap, &srv, err, sizeof err)) {
-        fprintf(stderr, "geod: %s:%u: %s\n", o.host, (unsigned)o.port, err);
+        log_error("%s:%u: %s", o.host, (unsigned)o.port, err);
         snapshot_free(snap);
         store_close(store);
         geod_pinyin_free(&py);
@@ -284,17 +523,28 @@ int geod_serve(int argc, char **argv)
         return 1;
     }
     bool v6 = strchr(o.host, ':') != NULL;
-    printf("geod: serving %zu facilities at http://%s%s%s:%u/ with %d threads\n", snap->n,
-           v6 ? "[" : "", o.host, v6 ? "]" : "", (unsigned)api_server_port(srv), o.threads);
+    /* on stdout whatever the log settings: scripts wait for this line */
+    printf("geod: serving %zu facilities at %s://%s%s%s:%u/ with %d threads\n", snap->n,
+           o.tls_cert ? "https" : "http", v6 ? "[" : "", o.host, v6 ? "]" : "",
+           (unsigned)api_server_port(srv), o.threads);
     fflush(stdout);
 
     int sig = 0;
     sigwait(&stop, &sig);
-    fprintf(stderr, "geod: %s received, finishing requests in flight\n",
-            sig == SIGINT ? "SIGINT" : "SIGTERM");
+    log_info("%s received, finishing requests in flight", sig == SIGINT ? "SIGINT" : "SIGTERM");
     geod_reloader_stop(reloader); /* no more publishing */
     api_server_stop(srv);         /* frees the snapshots, which borrow the pinyin tables */
     geod_pinyin_free(&py);
-    fprintf(stderr, "geod: stopped\n");
+    log_info("stopped");
     return 0;
+}
+
+int geod_serve(int argc, char **argv)
+{
+    struct serve_opts o;
+    int rc = parse_opts(argc, argv, &o);
+    if (!rc)
+        rc = serve(&o);
+    free(o.config_text); /* after serving: the options point into it */
+    return rc == 3 ? 0 : rc;
 }

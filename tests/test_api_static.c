@@ -105,7 +105,8 @@ static void test_assets(void)
     if (at && n > 0 && n <= LEAFLET_VERSION_MAX)
         snprintf(leaflet, sizeof leaflet, "/widget/leaflet/%.*s/", (int)n, at + 16);
     http_resp_free(&r);
-    const char *js = "text/javascript; charset=utf-8", *year = "public, max-age=31536000, immutable";
+    const char *js = "text/javascript; charset=utf-8",
+               *year = "public, max-age=31536000, immutable";
     check_asset("/widget.js", js, "public, max-age=300", "data-geod-widget");
     check_asset("/widget/", "text/html; charset=utf-8", "public, max-age=300", "widget.js");
     check_asset("/widget/geod-widget.css", "text/css; charset=utf-8", "public, max-age=300",
@@ -124,7 +125,8 @@ static void test_assets(void)
     struct ac_answer a = {0};
     char why[AC_WHY];
     T_CHECKF(ac_get(hc, "/widget/nope.js", NULL, &a, why) &&
-                 ac_is_error(&a, 404, "not_found", NULL, why), "%s", why);
+                 ac_is_error(&a, 404, "not_found", NULL, why),
+             "%s", why);
     ac_answer_free(&a);
     if (get("/widget?category=hospital", NULL, &r))
         T_CHECKF(r.status == 301 && has(&r, "Location", "/widget/?category=hospital"),
@@ -154,23 +156,30 @@ static void test_tag_assets(void)
                  http_header(&r, "X-Frame-Options"));
     }
     if (get("/tag/", NULL, &r)) {
-        T_CHECKF(leaflet[0] && strstr(r.body, leaflet), "/tag/ does not load %sleaflet.js", leaflet);
+        T_CHECKF(leaflet[0] && strstr(r.body, leaflet), "/tag/ does not load %sleaflet.js",
+                 leaflet);
         /* no inline script: every <script carries a src */
         for (const char *p = r.body; (p = strstr(p, "<script")); p++)
             T_CHECKF(strncmp(p, "<script src=", 12) == 0, "/tag/: an inline script: %.40s", p);
         T_CHECKF(!strstr(r.body, "style=") && !strstr(r.body, "<style"), "/tag/: inline style");
     }
-    if (get("/widget/", NULL, &r))
-        T_CHECKF(!http_header(&r, "X-Frame-Options") &&
-                     !http_header(&r, "Content-Security-Policy"),
-                 "/widget/ must stay frameable");
+    if (get("/widget/", NULL, &r)) {
+        /* frameable by the portals (--cors-origin), and by nothing else */
+        const char *csp = http_header(&r, "Content-Security-Policy");
+        T_CHECKF(!http_header(&r, "X-Frame-Options") && csp &&
+                     strstr(csp, "frame-ancestors 'self' " PORTAL " " PORTAL2) &&
+                     strstr(csp, "script-src 'self'") && !strstr(csp, "unsafe"),
+                 "/widget/ must stay frameable by the portals: CSP %s", csp ? csp : "(none)");
+        T_CHECKF(!strstr(r.body, "style=") && !strstr(r.body, "<style"), "/widget/: inline style");
+    }
     if (get("/tag", NULL, &r))
         T_CHECKF(r.status == 301 && has(&r, "Location", "/tag/"), "/tag: %d %s", r.status,
                  http_header(&r, "Location"));
     struct ac_answer a = {0};
     char why[AC_WHY];
     T_CHECKF(ac_get(hc, "/tag/nope.js", NULL, &a, why) &&
-                 ac_is_error(&a, 404, "not_found", NULL, why), "%s", why);
+                 ac_is_error(&a, 404, "not_found", NULL, why),
+             "%s", why);
     ac_answer_free(&a);
     http_resp_free(&r);
 }
@@ -242,9 +251,13 @@ static void check_cors(const char *target, const char *origin, bool allowed)
 
 static void test_cors(void)
 {
-    const char *targets[] = {"/widget.js", "/widget/", "/v1/bbox?bbox=114.2,30.5,114.4,30.7",
-                             "/v1/nearby?lon=114.3&lat=30.6&k=2", "/v1/nearby?lon=x",
-                             "/healthz", "/v1/places/boundaries?level=city"};
+    const char *targets[] = {"/widget.js",
+                             "/widget/",
+                             "/v1/bbox?bbox=114.2,30.5,114.4,30.7",
+                             "/v1/nearby?lon=114.3&lat=30.6&k=2",
+                             "/v1/nearby?lon=x",
+                             "/healthz",
+                             "/v1/places/boundaries?level=city"};
     for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
         check_cors(targets[i], PORTAL, true);
         check_cors(targets[i], PORTAL2, true);
@@ -264,9 +277,12 @@ static void test_cors(void)
     struct {
         const char *origin, *method;
         bool ok;
-    } pre[] = {{PORTAL, "GET", true},           {PORTAL2, "HEAD", true},
-               {PORTAL, "POST", false},         {PORTAL, "DELETE", false},
-               {"http://evil.example.cn", "GET", false}, {PORTAL, NULL, false}};
+    } pre[] = {{PORTAL, "GET", true},
+               {PORTAL2, "HEAD", true},
+               {PORTAL, "POST", false},
+               {PORTAL, "DELETE", false},
+               {"http://evil.example.cn", "GET", false},
+               {PORTAL, NULL, false}};
     for (size_t i = 0; i < sizeof pre / sizeof pre[0]; i++) {
         char hdr[256];
         snprintf(hdr, sizeof hdr, "Origin: %s\r\n%s%s%s", pre[i].origin,
@@ -291,12 +307,15 @@ static void test_cors(void)
 
 static void test_cors_option(void)
 {
-    const char *bad[] = {"portal.example.cn", "ftp://portal.example.cn", "http://",
-                         "http://portal.example.cn/path", "http://user@portal.example.cn",
+    const char *bad[] = {"portal.example.cn",
+                         "ftp://portal.example.cn",
+                         "http://",
+                         "http://portal.example.cn/path",
+                         "http://user@portal.example.cn",
                          "http://portal.example.cn?x"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        const char *args[] = {"serve", "--db", "/nonexistent/geod.sqlite", "--cors-origin", bad[i],
-                              NULL};
+        const char *args[] = {"serve",         "--db", "/nonexistent/geod.sqlite",
+                              "--cors-origin", bad[i], NULL};
         int st = 0;
         char *err = NULL;
         bool ran = geodproc_run(args, 20000, &st, NULL, &err, NULL);
@@ -390,8 +409,10 @@ static void test_boundaries(void)
     T_CHECKF(g[0] - w[0] > 0.003 && g[0] - w[0] < 0.008 && g[1] - w[1] > -0.004 &&
                  g[1] - w[1] < 0.001,
              "gcj02 offset %f, %f", g[0] - w[0], g[1] - w[1]);
-    const char *bad[][2] = {{"?level=province", "level"}, {"?simplify=-1", "simplify"},
-                            {"?simplify=99999", "simplify"}, {"?out_crs=mars", "out_crs"},
+    const char *bad[][2] = {{"?level=province", "level"},
+                            {"?simplify=-1", "simplify"},
+                            {"?simplify=99999", "simplify"},
+                            {"?out_crs=mars", "out_crs"},
                             {"?zoom=3", "zoom"}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char target[128], why[AC_WHY] = "";

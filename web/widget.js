@@ -32,6 +32,13 @@
     return e;
   }
 
+  /* A category's coloured dot, for a facility marker (a DivIcon's html may be an element). */
+  function dot(cat) {
+    var d = el('span');
+    d.style.background = color(cat);
+    return d;
+  }
+
   function addCss(href) {
     var l = document.createElement('link');
     l.rel = 'stylesheet';
@@ -204,10 +211,13 @@
       at = to;
     });
     var size = Math.round(28 + Math.min(22, 5 * Math.log10(c.count) * 2));
-    var html = '<div class="geod-pie" style="background:conic-gradient(' + stops.join(',') +
-               ')"><span>' + c.count + '</span></div>';
+    /* built as elements with their style set through the DOM, never as markup with a style
+     * attribute: the iframe page's CSP (style-src 'self') refuses inline style attributes */
+    var pie = el('div', 'geod-pie');
+    pie.style.background = 'conic-gradient(' + stops.join(',') + ')';
+    pie.appendChild(el('span', null, c.count));
     var m = L.marker([c.lat, c.lon], {
-      icon: L.divIcon({ className: 'geod-cluster', html: html, iconSize: [size, size] }),
+      icon: L.divIcon({ className: 'geod-cluster', html: pie, iconSize: [size, size] }),
       title: c.count + ' 个设施', riseOnHover: true
     });
     m.on('click', function () { self.zoomInto(c); });
@@ -230,8 +240,7 @@
   Widget.prototype.facilityMarker = function (f, distanceM) {
     var self = this;
     var m = L.marker([f.lat, f.lon], {
-      icon: L.divIcon({ className: 'geod-fac', iconSize: [16, 16],
-                        html: '<span style="background:' + color(f.category) + '"></span>' }),
+      icon: L.divIcon({ className: 'geod-fac', iconSize: [16, 16], html: dot(f.category) }),
       title: f.name, riseOnHover: true
     });
     var dist = { m: distanceM }; /* what the popup's content says, filled in when known */

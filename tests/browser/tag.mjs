@@ -49,6 +49,11 @@ const browser = await chromium.launch({
 });
 const context = await browser.newContext({ viewport: { width: 390, height: 844 },
                                            deviceScaleFactor: 1, locale: 'zh-CN' });
+// every Content-Security-Policy violation as a console error, which the watch below counts
+await context.addInitScript(() => {
+  document.addEventListener('securitypolicyviolation', (e) =>
+    console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`));
+});
 const page = await context.newPage();
 const pageErrors = [];
 // The answers the flow asks to be refused, each allowed as many times as the steps say: /v1/me

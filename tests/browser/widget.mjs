@@ -48,8 +48,18 @@ const portalHtml = `<!DOCTYPE html>
 <script src="${geod}/widget.js"></script>
 </body></html>`;
 
+// the iframe form, as a portal pastes it
+const portalFrameHtml = `<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>测试门户 · iframe</title></head><body>
+<iframe id="frame" src="${geod}/widget/?category=hospital&center=114.30,30.59&zoom=12"
+        width="800" height="500"></iframe>
+</body></html>`;
+
 const portal = http.createServer((req, res) => {
-  if (req.url === '/' || req.url.startsWith('/?')) {
+  if (req.url.startsWith('/?iframe=1')) {
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+    res.end(portalFrameHtml);
+  } else if (req.url === '/' || req.url.startsWith('/?')) {
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
     res.end(portalHtml);
   } else {
@@ -70,6 +80,12 @@ const browser = await chromium.launch({
 const context = await browser.newContext({ viewport: { width: 900, height: 700 },
                                            geolocation: HERE, locale: 'zh-CN' });
 await context.grantPermissions(['geolocation'], { origin: portalUrl.slice(0, -1) });
+// every Content-Security-Policy violation, in any page or frame, as a console error (Chromium
+// also logs its own "Refused to ..." line): the CSP of /widget/ must not break the widget
+await context.addInitScript(() => {
+  document.addEventListener('securitypolicyviolation', (e) =>
+    console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`));
+});
 const page = await context.newPage();
 const pageErrors = [];
 page.on('pageerror', (e) => pageErrors.push(String(e)));
@@ -182,6 +198,13 @@ await step('"nearest to me" shows the nearest facility /v1/nearby names', async 
 await step('the iframe page /widget/ takes its settings from its URL', async () => {
   const frame = await context.newPage();
   frame.on('pageerror', (e) => pageErrors.push(String(e)));
+  frame.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) pageErrors.push(m.text());
+  });
+  const head = await fetch(`${geod}/widget/`);
+  const csp = head.headers.get('content-security-policy') || '';
+  check(/script-src 'self'/.test(csp) && !/unsafe/.test(csp), `CSP of /widget/: ${csp}`);
+  check(!head.headers.get('x-frame-options'), 'the widget page must stay frameable');
   await frame.goto(`${geod}/widget/?category=hospital&center=114.30,30.59&zoom=13`);
   await frame.waitForFunction(() => {
     const n = document.querySelector('[data-geod-widget]');
@@ -194,7 +217,37 @@ await step('the iframe page /widget/ takes its settings from its URL', async () 
   await frame.close();
 });
 
-await step('no script errors on the pages', async () => {
+await step('a portal page frames /widget/ (its frame-ancestors allow the portal)', async () => {
+  const framed = await context.newPage();
+  framed.on('pageerror', (e) => pageErrors.push(String(e)));
+  framed.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) pageErrors.push(m.text());
+  });
+  await framed.goto(`${portalUrl}?iframe=1`);
+  const f = framed.frameLocator('#frame');
+  await f.locator('[data-geod-widget][data-geod-state="ready"]').waitFor({ timeout: WAIT_MS });
+  check(await f.locator('.geod-cluster, .geod-fac').count() > 0, 'nothing on the framed map');
+  await framed.screenshot({ path: path.join(artifacts, 'widget-framed.png') });
+  await framed.close();
+});
+
+await step('the CSP violation watch sees an inline style put into /widget/', async () => {
+  // the watch above must be able to fail: markup with a style attribute breaks style-src 'self'
+  const probe = await context.newPage();
+  const seen = [];
+  probe.on('console', (m) => { if (m.type() === 'error') seen.push(m.text()); });
+  await probe.goto(`${geod}/widget/?zoom=11`);
+  await probe.evaluate(() => {
+    const d = document.createElement('div');
+    d.innerHTML = '<span style="color:red">x</span>';
+    document.body.appendChild(d);
+  });
+  await probe.waitForTimeout(300);
+  check(seen.some((t) => /CSP violation: style-src/.test(t)), `console: ${seen.join(' | ')}`);
+  await probe.close();
+});
+
+await step('no script errors or CSP violations on the pages', async () => {
   check(pageErrors.length === 0, pageErrors.join(' | '));
 });
 

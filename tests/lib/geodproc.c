@@ -133,8 +133,11 @@ static bool read_serving_line(struct geodproc *g, double deadline, char *err, si
             *nl = '\0';
             unsigned port;
             size_t n;
-            if (sscanf(line, "geod: serving %zu facilities at http://127.0.0.1:%u/", &n, &port) ==
-                    2 &&
+            /* http:// or, with --tls-cert, https:// */
+            if ((sscanf(line, "geod: serving %zu facilities at http://127.0.0.1:%u/", &n, &port) ==
+                     2 ||
+                 sscanf(line, "geod: serving %zu facilities at https://127.0.0.1:%u/", &n, &port) ==
+                     2) &&
                 port > 0 && port < 65536) {
                 g->port = (uint16_t)port;
                 g->facilities = n;
@@ -205,9 +208,9 @@ bool geodproc_start_args(struct geodproc *g, const char *seed_db, const char *co
     }
     /* no rate limit unless a test asks for one (a later --rate-limit in extra wins): the tests
      * query far faster than any citizen */
-    const char *argv[40] = {geodproc_bin(), "serve",     "--db", g->db,          "--listen",
-                            "127.0.0.1:0",  "--threads", "2",    "--rate-limit", "0",
-                            NULL};
+    const char *argv[40] = {geodproc_bin(), "serve",       "--db",      g->db,
+                            "--listen",     "127.0.0.1:0", "--threads", "2",
+                            "--rate-limit", "0",           NULL};
     for (size_t i = 10, k = 0; extra && extra[k] && i < 39; i++, k++)
         argv[i] = extra[k];
     pid_t parent = getpid();

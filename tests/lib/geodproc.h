@@ -1,6 +1,6 @@
 /* geodproc.h - the geod binary under test ($GEOD_BIN, else build/asan/geod) as a child process:
  * `geod serve` in a fresh mkdtemp directory on a port the kernel picks, learnt from geod's
- * "geod: serving N facilities at http://127.0.0.1:PORT/ ..." line; stopped with SIGTERM; and
+ * "geod: serving N facilities at http://127.0.0.1:PORT/ ..." line (https:// with TLS); stopped with SIGTERM; and
  * one-shot runs of other command lines. A child dies with the test process (PR_SET_PDEATHSIG),
  * so a test that crashes or fails early never leaves a server behind. */
 #ifndef GEOD_TEST_GEODPROC_H
