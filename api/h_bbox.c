@@ -275,7 +275,7 @@ static void answer_clusters(struct api_req *r, const struct bbox_params *p)
     struct collect k = {.cap = cells, .parts_cap = cells * cats, .out = p->out};
     k.it = h2o_mem_alloc_pool(&r->req->pool, cells * sizeof *k.it);
     k.parts = h2o_mem_alloc_pool(&r->req->pool, (k.parts_cap ? k.parts_cap : 1) * sizeof *k.parts);
-    if (cluster_query(r->snap->clusters, p->wgs, p->zoom, p->mask, r->th->cscratch,
+    if (snapshot_clusters(r->snap, p->wgs, p->zoom, p->mask, r->th->cscratch,
                       collect_cluster, &k)) {
         api_fail(r, 500, "internal", "the search failed", NULL);
         return;
@@ -336,7 +336,7 @@ static void answer_singles(struct api_req *r, const struct bbox_params *p)
         search[2] += pad;
         search[3] += pad;
     }
-    if (cluster_points(r->snap->clusters, search, p->mask, collect_point, &s)) {
+    if (snapshot_points(r->snap, search, p->mask, collect_point, &s)) {
         api_fail(r, 500, "internal", "the search failed", NULL);
         return;
     }

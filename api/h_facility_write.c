@@ -232,10 +232,10 @@ static size_t duplicates(struct api_req *r, const struct snapshot *s, const char
     struct rtree_query q = {.lon = lon, .lat = lat, .k = DUPLICATE_MAX, .max_m = DUPLICATE_M,
                             .cat_mask = c >= 0 ? 1ull << c : 0};
     size_t n = 0, found = 0;
-    if (c < 0 || rtree_nearest(s->tree, &q, r->th->scratch, r->th->hits, &n))
+    if (c < 0 || snapshot_nearest(s, &q, r->th->near, r->th->fhits, &n))
         return 0;
     for (size_t i = 0; i < n; i++) {
-        const struct facility *f = snapshot_get(s, r->th->hits[i].id);
+        const struct facility *f = r->th->fhits[i].f;
         if (f && names_similar(f->name, name))
             out[found++] = f->id;
     }

@@ -16,6 +16,7 @@
 #include "index/region.h"
 #include "index/rtree.h"
 #include "index/snapshot.h"
+#include "index/snapshot_query.h"
 
 #include <h2o.h>
 
@@ -45,7 +46,9 @@ struct api_thread {
     struct enc *enc;                /* reused by every request of this thread */
     struct rtree_scratch *scratch;
     struct cluster_scratch *cscratch; /* for GET /v1/bbox */
-    struct rtree_hit *hits;         /* [API_MAX_RESULTS + 1] */
+    struct rtree_hit *hits;         /* [API_MAX_RESULTS + 1] (enterprises) */
+    struct snapshot_scratch *near;  /* for snapshot_nearest */
+    struct snapshot_hit *fhits;     /* [API_MAX_RESULTS + 1]: snapshot_nearest's answers */
     struct crs_epsg_cache *epsg;    /* PROJ transformations of this thread */
     struct region_index *region;    /* point-in-polygon over the divisions (GEOS: per thread) */
     uint64_t region_hash;           /* of the divisions it was built from (divisions_hash) */

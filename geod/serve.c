@@ -37,6 +37,7 @@ struct serve_opts {
     struct ratelimit_config rl; /* --rate-limit, --trusted-proxy */
     int access_log_days;    /* --access-log-days N */
     struct cors_list cors;
+    size_t delta_max;       /* --delta-max N; 0: the default */
 };
 
 static bool parse_listen(const char *s, struct serve_opts *o)
@@ -87,6 +88,7 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
     parse_listen("127.0.0.1:8080", o);
     auth_config_default(&o->auth);
     o->cors.n = 0;
+    o->delta_max = 0;
     for (int i = 0; i < argc; i++) {
         const char *v;
         if ((v = opt_value(argc, argv, &i, "--db"))) {
@@ -118,6 +120,14 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
             }
         } else if ((v = opt_value(argc, argv, &i, "--access-log"))) {
             o->access_log = v;
+        } else if ((v = opt_value(argc, argv, &i, "--delta-max"))) {
+            char *end;
+            long d = strtol(v, &end, 10);
+            if (*end || end == v || d < 1 || d > 1000000) {
+                fprintf(stderr, "geod serve: --delta-max wants 1 to 1000000, not %s\n", v);
+                return 2;
+            }
+            o->delta_max = (size_t)d;
         } else if ((v = opt_value(argc, argv, &i, "--access-log-days"))) {
             char *end;
             long d = strtol(v, &end, 10);
@@ -214,7 +224,8 @@ int geod_serve(int argc, char **argv)
     struct api_config cfg = {.access_log = o.access_log, .access_log_days = o.access_log_days,
                              .ratelimit = &o.rl, .host = o.host, .port = o.port,
                              .threads = o.threads, .db = o.db, .auth = &o.auth, .cors = &o.cors,
-                             .rebuild = rebuild, .rebuild_ctx = &rctx};
+                             .rebuild = rebuild, .rebuild_ctx = &rctx,
+                             .delta_max = o.delta_max};
     struct api_server *srv;
     if (api_server_start(&cfg, snap, &srv, err, sizeof err)) {
         fprintf(stderr, "geod: %s:%u: %s\n", o.host, (unsigned)o.port, err);

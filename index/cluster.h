@@ -83,4 +83,23 @@ enum geod_err cluster_query(const struct cluster_index *c, const double box[4], 
 enum geod_err cluster_points(const struct cluster_index *c, const double box[4], uint64_t mask,
                              cluster_point_fn fn, void *udata);
 
+/* A change on top of an index (a snapshot's delta): the points of `add` join it and those of
+ * `gone` leave it (the index holds them, with the same ids, positions and categories);
+ * removed(udata, id) says whether a point of the index is one of gone's. add and gone may be
+ * NULL. */
+struct cluster_overlay {
+    const struct cluster_index *add, *gone;
+    bool (*removed)(void *udata, uint32_t id);
+    void *udata;
+};
+
+/* cluster_query over the index as changed by ov: the same clusters, bit for bit (counts, sums
+ * added in the builder's order, boxes, single members), as cluster_query over an index built
+ * from the changed points. Cells the change does not touch come from the index as they are;
+ * a touched cell is recomputed from its untouched quarters down to the finest zoom, where only
+ * touched cells' members are read. Errors as cluster_query. (cluster_overlay.c) */
+enum geod_err cluster_query_overlay(const struct cluster_index *c, const struct cluster_overlay *ov,
+                                    const double box[4], int zoom, uint64_t mask,
+                                    struct cluster_scratch *s, cluster_fn fn, void *udata);
+
 #endif
