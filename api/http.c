@@ -10,6 +10,7 @@
 const struct snapshot *api_current(struct api_thread *th); /* api/server.c */
 
 enum { M_GET = API_M_GET, M_POST = API_M_POST, M_PATCH = API_M_PATCH, M_DELETE = API_M_DELETE };
+enum { M_OWN = 1u << 15 }; /* the handler checks the method itself (and answers 405) */
 
 struct route {
     const char *path; /* exact path, or a prefix when it ends with '/' */
@@ -18,18 +19,25 @@ struct route {
 };
 
 static const struct route routes[] = {
-    {"/v1/nearby", api_h_nearby},         {"/v1/within", api_h_within},
+    {"/v1/nearby", api_h_nearby},
+    {"/v1/within", api_h_within},
     {"/v1/facilities", api_h_facilities, M_POST},
-    /* GET, PATCH, DELETE /v1/facilities/{id}, GET …/history, POST …/revert: h_facility.c
-     * answers 405 for the combinations that do not exist */
-    {"/v1/facilities/", api_h_facility, M_GET | M_POST | M_PATCH | M_DELETE},
+    /* GET, PATCH, DELETE /v1/facilities/{id}, GET …/history, POST …/revert: the methods
+     * differ by sub-resource, so h_facility.c answers 405 (with the Allow of the one asked) */
+    {"/v1/facilities/", api_h_facility, M_OWN},
     {"/v1/categories", api_h_categories},
-    {"/healthz", api_h_healthz},          {"/v1/convert", api_h_convert},
-    {"/v1/places/reverse", api_h_reverse}, {"/v1/places/search", api_h_search},
-    {"/v1/shake", api_h_shake},            {"/v1/enterprises", api_h_enterprises},
-    {"/v1/bbox", api_h_bbox},             {"/v1/places/boundaries", api_h_boundaries},
-    {"/v1/login", api_h_login, M_POST},    {"/v1/logout", api_h_logout, M_POST},
-    {"/v1/me", api_h_me},                  {"/v1/me/ping", api_h_me_ping, M_POST},
+    {"/healthz", api_h_healthz},
+    {"/v1/convert", api_h_convert},
+    {"/v1/places/reverse", api_h_reverse},
+    {"/v1/places/search", api_h_search},
+    {"/v1/shake", api_h_shake},
+    {"/v1/enterprises", api_h_enterprises},
+    {"/v1/bbox", api_h_bbox},
+    {"/v1/places/boundaries", api_h_boundaries},
+    {"/v1/login", api_h_login, M_POST},
+    {"/v1/logout", api_h_logout, M_POST},
+    {"/v1/me", api_h_me},
+    {"/v1/me/ping", api_h_me_ping, M_POST},
     {"/metrics", api_h_metrics},
 };
 
@@ -58,20 +66,34 @@ enum enc_format api_enc_format(const struct api_req *r)
 static const char *reason(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 412: return "Precondition Failed";
-    case 413: return "Payload Too Large";
-    case 415: return "Unsupported Media Type";
-    case 428: return "Precondition Required";
-    case 429: return "Too Many Requests";
-    case 503: return "Service Unavailable";
-    default: return status < 500 ? "Bad Request" : "Internal Server Error";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 409:
+        return "Conflict";
+    case 412:
+        return "Precondition Failed";
+    case 413:
+        return "Payload Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 428:
+        return "Precondition Required";
+    case 429:
+        return "Too Many Requests";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return status < 500 ? "Bad Request" : "Internal Server Error";
     }
 }
 
@@ -226,8 +248,7 @@ static bool limited(struct api_req *r)
     char *v = h2o_mem_alloc_pool(&req->pool, 16);
     int n = snprintf(v, 16, "%d", retry);
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, v, (size_t)n);
-    api_fail(r, 429, "rate_limited", "too many requests from this address: try again later",
-             NULL);
+    api_fail(r, 429, "rate_limited", "too many requests from this address: try again later", NULL);
     return false;
 }
 
@@ -272,8 +293,11 @@ void api_refuse_method(struct api_req *r, unsigned allow)
 void api_dispatch(struct api_thread *th, h2o_req_t *req)
 {
     /* Accept first, so that even a query that cannot be parsed is refused in the format asked */
-    struct api_req r = {.req = req, .th = th, .fmt = accept_format(req),
-                        .route = METRICS_ROUTES - 1, .t0_ns = mono_ns()};
+    struct api_req r = {.req = req,
+                        .th = th,
+                        .fmt = accept_format(req),
+                        .route = METRICS_ROUTES - 1,
+                        .t0_ns = mono_ns()};
     size_t qat = req->query_at;
     size_t plen = qat == SIZE_MAX ? req->path.len : qat;
     char *path = h2o_mem_alloc_pool(&req->pool, plen + 1);
@@ -313,8 +337,7 @@ void api_dispatch(struct api_thread *th, h2o_req_t *req)
         const char *qs = req->path.base + qat + 1;
         size_t qlen = req->path.len - qat - 1;
         if (qlen > QUERY_MAX_LEN) {
-            api_fail(&r, 400, "query_too_long", "the query string is longer than 4096 bytes",
-                     NULL);
+            api_fail(&r, 400, "query_too_long", "the query string is longer than 4096 bytes", NULL);
             return;
         }
         char *buf = h2o_mem_alloc_pool(&req->pool, qlen + 1);
@@ -326,8 +349,7 @@ void api_dispatch(struct api_thread *th, h2o_req_t *req)
     }
     r.q_ok = true;
     if (!format_param(&r)) {
-        api_fail(&r, 400, "invalid_parameter", "format must be json, geojson or msgpack",
-                 "format");
+        api_fail(&r, 400, "invalid_parameter", "format must be json, geojson or msgpack", "format");
         return;
     }
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
@@ -338,7 +360,7 @@ void api_dispatch(struct api_thread *th, h2o_req_t *req)
                    : !(plen == n && memcmp(path, rt->path, n) == 0))
             continue;
         unsigned m = api_method(req), allow = rt->methods ? rt->methods : M_GET;
-        if (!(m & allow)) {
+        if (!(allow & M_OWN) && !(m & allow)) {
             api_refuse_method(&r, allow);
             return;
         }
