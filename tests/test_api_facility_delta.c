@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -108,6 +109,22 @@ static void check_visible(const struct fac *f, int w)
     T_CHECKF(st == 200 && (strstr(body, want) != NULL) == f->live, "write %d: %s: %d, %s %u", w, t,
              st, f->live ? "missing" : "still has", (unsigned)f->id);
     free(body);
+}
+
+/* --delta-max takes 1 to 1000000; anything else is a one-line error and exit 2. */
+static void test_option(void)
+{
+    static const char *const bad[] = {"0", "-3", "x", "1000001", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *args[] = {"serve",       "--db", "/nonexistent/x.sqlite",
+                              "--delta-max", bad[i], NULL};
+        int ws;
+        char *err = NULL;
+        bool ran = geodproc_run(args, 20000, &ws, NULL, &err, NULL);
+        T_CHECKF(ran && WIFEXITED(ws) && WEXITSTATUS(ws) == 2 && err && strstr(err, "--delta-max"),
+                 "--delta-max %s: %s", bad[i], err ? err : "(did not run)");
+        free(err);
+    }
 }
 
 static void test_start(void)
@@ -340,6 +357,7 @@ static void test_stop(void)
 
 int main(void)
 {
+    T_RUN(test_option);
     T_RUN(test_start);
     T_RUN(test_burst);
     T_RUN(test_against_rebuild);
