@@ -9,8 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+_Static_assert(DELTA_FILTER_BITS == 1 << 13, "snapshot_delta_hash gives 13 bits");
+
 ssize_t snapshot_delta_find(const struct snapshot_delta *d, uint32_t id)
 {
+    if (!snapshot_delta_may_list(d, id))
+        return -1;
     size_t lo = 0, hi = d->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -196,7 +200,10 @@ static enum geod_err index_delta(struct snapshot *s, const struct snapshot *base
     if (!live || !hidden)
         goto done;
     d->nlive = d->nhidden = 0;
+    memset(d->filter, 0, sizeof d->filter);
     for (size_t i = 0; i < d->n; i++) {
+        uint32_t h = snapshot_delta_hash(d->ids[i]);
+        d->filter[h >> 6] |= 1ull << (h & 63);
         const struct facility *was = snapshot_base_get(base, d->ids[i]);
         if (was) {
             hidden[d->nhidden++] = (struct rtree_item){was->lon, was->lat, was->id, was->cat};

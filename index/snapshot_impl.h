@@ -22,16 +22,33 @@ struct snapshot_rec {
     char str[];
 };
 
+#define DELTA_FILTER_BITS 8192 /* a one-hash Bloom filter of the listed ids */
+
 struct snapshot_delta {
-    size_t n;                   /* ids changed since the base */
-    uint32_t *ids;              /* [n] ascending */
-    struct snapshot_rec **rec;  /* [n]: the record now; NULL when gone */
-    size_t nlive;               /* non-NULL records */
-    size_t nhidden;             /* listed ids the base holds */
-    struct rtree *tree;         /* over the live records; NULL when none */
-    struct cluster_index *add;  /* clusters of the live records; NULL when none */
+    uint64_t filter[DELTA_FILTER_BITS / 64]; /* bit h(id) set for every listed id: most ids a
+                                              * query meets are not listed, and one load says so */
+    size_t n;                                /* ids changed since the base */
+    uint32_t *ids;                           /* [n] ascending */
+    struct snapshot_rec **rec;               /* [n]: the record now; NULL when gone */
+    size_t nlive;                            /* non-NULL records */
+    size_t nhidden;                          /* listed ids the base holds */
+    struct rtree *tree;                      /* over the live records; NULL when none */
+    struct cluster_index *add;               /* clusters of the live records; NULL when none */
     struct cluster_index *gone; /* clusters of the base's hidden records; NULL when none */
 };
+
+/* The filter bit of an id. */
+static inline uint32_t snapshot_delta_hash(uint32_t id)
+{
+    return (uint32_t)(((uint64_t)id * 0x9E3779B97F4A7C15ull) >> 51); /* 13 bits */
+}
+
+/* Might d list id? False means it does not. */
+static inline bool snapshot_delta_may_list(const struct snapshot_delta *d, uint32_t id)
+{
+    uint32_t h = snapshot_delta_hash(id);
+    return d->filter[h >> 6] >> (h & 63) & 1;
+}
 
 /* The index of id in d->ids, or -1. */
 ssize_t snapshot_delta_find(const struct snapshot_delta *d, uint32_t id);

@@ -1,7 +1,8 @@
 /* snapshot_query.c - queries over a snapshot and its delta (snapshot_query.h). Nearest: the
- * base's tree with the hidden ids refused, the delta's tree, and a merge of the two ordered
- * lists; where two distances are too close for the trees' tolerance to order them, both are
- * taken from geo_inverse, so the merge decides as a brute-force scan would. */
+ * base's tree with the hidden ids refused, the delta's tree no farther than the base's k-th,
+ * and a merge of the two ordered lists; where two distances are too close for the trees' tolerance
+ * to order them, both are taken from geo_inverse, so the merge decides as a brute-force scan would.
+ */
 #include "index/geodesic.h"
 #include "index/snapshot_impl.h"
 #include "index/snapshot_query.h"
@@ -94,8 +95,14 @@ enum geod_err snapshot_nearest(const struct snapshot *s, const struct rtree_quer
         bq.udata = &v;
     }
     enum geod_err rc = rtree_nearest(s->tree, &bq, sc->rs, sc->a, &na);
-    if (!rc && d && d->tree)
-        rc = rtree_nearest(d->tree, q, sc->rs, sc->b, &nb);
+    if (!rc && d && d->tree) {
+        /* with k from the base, a delta record farther than the k-th cannot enter the answer:
+         * its exact distance is at most the k-th's estimate plus the tolerance */
+        struct rtree_query dq = *q;
+        if (na == q->k && sc->a[na - 1].distance_m + 2 * RTREE_DISTANCE_TOL < dq.max_m)
+            dq.max_m = sc->a[na - 1].distance_m + 2 * RTREE_DISTANCE_TOL;
+        rc = rtree_nearest(d->tree, &dq, sc->rs, sc->b, &nb);
+    }
     if (rc)
         return rc;
     size_t i = 0, j = 0, n = 0;
