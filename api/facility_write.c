@@ -52,10 +52,16 @@ static enum geod_err derive(void *ctx, const struct snapshot *cur, struct snapsh
     if (cur->seq[0] != d->w->seq_before[0] || cur->seq[1] != d->w->seq_before[1])
         return GEOD_ECORRUPT;
     const struct store_facility *f = &d->row->f;
-    struct facility_in in = {.id = d->row->id, .version = (uint32_t)d->row->version,
-                             .category = f->category, .lon = f->lon, .lat = f->lat,
-                             .name = f->name, .address = f->address, .phone = f->phone,
-                             .hours = f->hours, .division_code = f->division_code,
+    struct facility_in in = {.id = d->row->id,
+                             .version = (uint32_t)d->row->version,
+                             .category = f->category,
+                             .lon = f->lon,
+                             .lat = f->lat,
+                             .name = f->name,
+                             .address = f->address,
+                             .phone = f->phone,
+                             .hours = f->hours,
+                             .division_code = f->division_code,
                              .source = f->source};
     uint64_t gen = cur->generation + (uint64_t)(d->seq_after[0] - d->w->seq_before[0]);
     enum geod_err rc = snapshot_derive(cur, d->row->deleted ? NULL : &in,
@@ -90,8 +96,10 @@ bool api_write_commit(struct api_write *w, uint32_t id)
             rc = GEOD_ECORRUPT;
     }
     if (rc)
-        fprintf(stderr, "geod: facility %u was written but not yet published (%s); the reloader "
-                        "will\n", (unsigned)id, geod_strerror(rc));
+        fprintf(stderr,
+                "geod: facility %u was written but not yet published (%s); the reloader "
+                "will\n",
+                (unsigned)id, geod_strerror(rc));
     store_facility_row_free(&row);
     api_server_write_unlock(r->th->server);
     w->open = false;

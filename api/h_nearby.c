@@ -77,8 +77,8 @@ static void write_results(struct api_req *r, const struct api_pos *pos, size_t n
 
 void api_h_nearby(struct api_req *r)
 {
-    static const char *const allowed[] = {"lon", "lat", "crs", "out_crs", "k", "category",
-                                          "radius", "q", "open_now", NULL};
+    static const char *const allowed[] = {"lon",      "lat",    "crs", "out_crs",  "k",
+                                          "category", "radius", "q",   "open_now", NULL};
     struct api_pos pos;
     uint64_t k, mask;
     double radius = INFINITY;
@@ -123,7 +123,7 @@ void api_h_nearby(struct api_req *r)
 
 void api_h_within(struct api_req *r)
 {
-    static const char *const allowed[] = {"lon",   "lat",    "crs", "out_crs", "radius",
+    static const char *const allowed[] = {"lon",   "lat",    "crs",      "out_crs", "radius",
                                           "limit", "cursor", "category", NULL};
     struct api_pos pos;
     uint64_t limit, mask;
@@ -165,8 +165,7 @@ void api_h_within(struct api_req *r)
     if (more) {
         n = (size_t)limit;
         const struct facility *last = r->th->fhits[n - 1].f;
-        struct cursor c = {fp, geo_inverse(pos.lon, pos.lat, last->lon, last->lat, NULL),
-                           last->id};
+        struct cursor c = {fp, geo_inverse(pos.lon, pos.lat, last->lon, last->lat, NULL), last->id};
         cursor_encode(&c, next);
     }
     struct enc *e = r->th->enc;

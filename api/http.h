@@ -39,28 +39,28 @@ struct api_thread {
     h2o_socket_t *listener;
     struct api_server *server;
     pthread_t tid;
-    int fd;                         /* the listening socket */
-    _Atomic uint64_t seen_epoch;    /* the snapshot epoch this thread last passed idle */
-    size_t inflight;                /* requests started and not yet disposed */
-    size_t conns;                   /* connections accepted and not yet closed */
-    struct enc *enc;                /* reused by every request of this thread */
+    int fd;                      /* the listening socket */
+    _Atomic uint64_t seen_epoch; /* the snapshot epoch this thread last passed idle */
+    size_t inflight;             /* requests started and not yet disposed */
+    size_t conns;                /* connections accepted and not yet closed */
+    struct enc *enc;             /* reused by every request of this thread */
     struct rtree_scratch *scratch;
     struct cluster_scratch *cscratch; /* for GET /v1/bbox */
-    struct rtree_hit *hits;         /* [API_MAX_RESULTS + 1] (enterprises) */
-    struct snapshot_scratch *near;  /* for snapshot_nearest */
-    struct snapshot_hit *fhits;     /* [API_MAX_RESULTS + 1]: snapshot_nearest's answers */
-    struct crs_epsg_cache *epsg;    /* PROJ transformations of this thread */
-    struct region_index *region;    /* point-in-polygon over the divisions (GEOS: per thread) */
-    uint64_t region_hash;           /* of the divisions it was built from (divisions_hash) */
-    struct store *store;            /* this thread's store handle (accounts); NULL without one */
-    struct api_metrics *metrics;    /* this thread's counters (api/metrics.h) */
-    struct access_log *log;         /* the server's access log, or NULL */
-    struct ratelimit *rl;           /* the server's rate limiter, or NULL */
-    const struct auth_config *auth; /* the server's, never NULL */
-    const struct cors_list *cors;   /* the portal origins allowed to read, never NULL */
-    struct api_boundaries *bounds;  /* simplified division boundaries (h_boundaries.c) */
-    const char *dummy_hash;         /* a password hash no password matches: unknown names cost
-                                       as much as wrong passwords */
+    struct rtree_hit *hits;           /* [API_MAX_RESULTS + 1] (enterprises) */
+    struct snapshot_scratch *near;    /* for snapshot_nearest */
+    struct snapshot_hit *fhits;       /* [API_MAX_RESULTS + 1]: snapshot_nearest's answers */
+    struct crs_epsg_cache *epsg;      /* PROJ transformations of this thread */
+    struct region_index *region;      /* point-in-polygon over the divisions (GEOS: per thread) */
+    uint64_t region_hash;             /* of the divisions it was built from (divisions_hash) */
+    struct store *store;              /* this thread's store handle (accounts); NULL without one */
+    struct api_metrics *metrics;      /* this thread's counters (api/metrics.h) */
+    struct access_log *log;           /* the server's access log, or NULL */
+    struct ratelimit *rl;             /* the server's rate limiter, or NULL */
+    const struct auth_config *auth;   /* the server's, never NULL */
+    const struct cors_list *cors;     /* the portal origins allowed to read, never NULL */
+    struct api_boundaries *bounds;    /* simplified division boundaries (h_boundaries.c) */
+    const char *dummy_hash;           /* a password hash no password matches: unknown names cost
+                                         as much as wrong passwords */
 };
 
 struct api_req {
@@ -69,11 +69,11 @@ struct api_req {
     const struct snapshot *snap;
     struct query q;
     enum api_format fmt;
-    const char *path;  /* the path without the query, NUL-terminated, in req->pool */
+    const char *path; /* the path without the query, NUL-terminated, in req->pool */
     size_t path_len;
-    int route;         /* the route's slot (api_route_name), for metrics and the access log */
-    uint64_t t0_ns;    /* when dispatch began (CLOCK_MONOTONIC) */
-    bool q_ok;         /* q holds the decoded query */
+    int route;      /* the route's slot (api_route_name), for metrics and the access log */
+    uint64_t t0_ns; /* when dispatch began (CLOCK_MONOTONIC) */
+    bool q_ok;      /* q holds the decoded query */
 };
 
 typedef void (*api_handler_fn)(struct api_req *r);

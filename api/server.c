@@ -27,8 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define LOOP_WAKE_MS 100       /* how often an idle loop looks at the stop flag */
-#define DRAIN_MS 5000          /* how long a stopping loop waits for requests in flight */
+#define LOOP_WAKE_MS 100 /* how often an idle loop looks at the stop flag */
+#define DRAIN_MS 5000    /* how long a stopping loop waits for requests in flight */
 /* request bodies; each handler that takes one caps it lower and answers 413 itself, which it
  * can only do for bodies h2o accepted: beyond this h2o answers 413 on its own */
 #define MAX_ENTITY (2 * 1024 * 1024)
@@ -309,8 +309,10 @@ static void *loop_main(void *arg)
 static enum geod_err resolve(const struct api_config *cfg, struct sockaddr_storage *ss,
                              socklen_t *len, char *err, size_t errlen)
 {
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE}, *res;
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE},
+                    *res;
     char port[8];
     snprintf(port, sizeof port, "%u", (unsigned)cfg->port);
     int rc = getaddrinfo(cfg->host, port, &hints, &res);
@@ -342,8 +344,7 @@ static enum geod_err thread_init(struct api_server *s, struct api_thread *th, in
     th->accept.ctx = &th->ctx;
     th->accept.hosts = s->config.hosts;
     if (enc_new(ENC_JSON, &th->enc) || rtree_scratch_new(&th->scratch) ||
-        cluster_scratch_new(&th->cscratch) ||
-        crs_epsg_cache_new(&th->epsg) ||
+        cluster_scratch_new(&th->cscratch) || crs_epsg_cache_new(&th->epsg) ||
         snapshot_scratch_new(&th->near) ||
         !(th->hits = malloc((API_MAX_RESULTS + 1) * sizeof *th->hits)) ||
         !(th->fhits = malloc((API_MAX_RESULTS + 1) * sizeof *th->fhits)))
@@ -443,8 +444,8 @@ enum geod_err api_server_start(const struct api_config *cfg, struct snapshot *sn
     s->config.max_request_entity_size = MAX_ENTITY;
     s->config.server_name = h2o_iovec_init(H2O_STRLIT("geod"));
     s->config.http1.upgrade_to_http2 = 0; /* no h2c: plain HTTP/1.1, or TLS later */
-    h2o_hostconf_t *host = h2o_config_register_host(&s->config,
-                                                    h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    h2o_hostconf_t *host =
+        h2o_config_register_host(&s->config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
     h2o_handler_t *handler = h2o_create_handler(path, sizeof *handler);
     handler->on_req = on_req;

@@ -23,7 +23,7 @@ struct api_config {
     const char *access_log;         /* the access log's path (api/access_log.h), or NULL */
     int access_log_days;            /* dated access log files kept, >= 1 */
     const struct ratelimit_config *ratelimit; /* NULL or rate 0: no limit */
-    const struct cors_list *cors;   /* portal origins allowed to read; NULL: none */
+    const struct cors_list *cors;             /* portal origins allowed to read; NULL: none */
     /* Everything the store holds as a new snapshot (seq set), read through s: the facility
      * writes' fallback when the served snapshot is not the store's latest state (another
      * process committed meanwhile). NULL: writers leave that case to the reloader. */

@@ -33,11 +33,11 @@ struct serve_opts {
     uint16_t port;
     int threads;
     struct auth_config auth;
-    const char *access_log; /* --access-log PATH */
+    const char *access_log;     /* --access-log PATH */
     struct ratelimit_config rl; /* --rate-limit, --trusted-proxy */
-    int access_log_days;    /* --access-log-days N */
+    int access_log_days;        /* --access-log-days N */
     struct cors_list cors;
-    size_t delta_max;       /* --delta-max N; 0: the default */
+    size_t delta_max; /* --delta-max N; 0: the default */
 };
 
 static bool parse_listen(const char *s, struct serve_opts *o)
@@ -108,14 +108,18 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
             o->threads = (int)t;
         } else if ((v = opt_value(argc, argv, &i, "--rate-limit"))) {
             if (ratelimit_parse(v, &o->rl)) {
-                fprintf(stderr, "geod serve: --rate-limit wants RATE[,BURST] (requests per second "
-                                "per address, 0 for none), not %s\n", v);
+                fprintf(stderr,
+                        "geod serve: --rate-limit wants RATE[,BURST] (requests per second "
+                        "per address, 0 for none), not %s\n",
+                        v);
                 return 2;
             }
         } else if ((v = opt_value(argc, argv, &i, "--trusted-proxy"))) {
             if (ratelimit_add_proxy(&o->rl, v)) {
-                fprintf(stderr, "geod serve: --trusted-proxy wants ADDRESS[/PREFIX] (at most %d), "
-                                "not %s\n", RATELIMIT_MAX_PROXIES, v);
+                fprintf(stderr,
+                        "geod serve: --trusted-proxy wants ADDRESS[/PREFIX] (at most %d), "
+                        "not %s\n",
+                        RATELIMIT_MAX_PROXIES, v);
                 return 2;
             }
         } else if ((v = opt_value(argc, argv, &i, "--access-log"))) {
@@ -221,10 +225,17 @@ int geod_serve(int argc, char **argv)
     }
 
     struct rebuild_ctx rctx = {o.db, &py};
-    struct api_config cfg = {.access_log = o.access_log, .access_log_days = o.access_log_days,
-                             .ratelimit = &o.rl, .host = o.host, .port = o.port,
-                             .threads = o.threads, .db = o.db, .auth = &o.auth, .cors = &o.cors,
-                             .rebuild = rebuild, .rebuild_ctx = &rctx,
+    struct api_config cfg = {.access_log = o.access_log,
+                             .access_log_days = o.access_log_days,
+                             .ratelimit = &o.rl,
+                             .host = o.host,
+                             .port = o.port,
+                             .threads = o.threads,
+                             .db = o.db,
+                             .auth = &o.auth,
+                             .cors = &o.cors,
+                             .rebuild = rebuild,
+                             .rebuild_ctx = &rctx,
                              .delta_max = o.delta_max};
     struct api_server *srv;
     if (api_server_start(&cfg, snap, &srv, err, sizeof err)) {

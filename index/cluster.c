@@ -80,7 +80,8 @@ static int expansion_zoom(const struct cluster *c)
     cluster_grid(c->box[0][0], c->box[0][3], &x0, &y0);
     cluster_grid(c->box[0][2], c->box[0][1], &x1, &y1);
     for (int z = c->zoom + 1; z <= CLUSTER_MAX_ZOOM; z++)
-        if (x0 >> CELL_SHIFT(z) != x1 >> CELL_SHIFT(z) || y0 >> CELL_SHIFT(z) != y1 >> CELL_SHIFT(z))
+        if (x0 >> CELL_SHIFT(z) != x1 >> CELL_SHIFT(z) ||
+            y0 >> CELL_SHIFT(z) != y1 >> CELL_SHIFT(z))
             return z;
     return CLUSTER_MAX_ZOOM + 1;
 }
@@ -195,8 +196,8 @@ enum geod_err cluster_points(const struct cluster_index *ci, const double box[4]
         size_t nc = cat->ncell[zoom];
         for (uint64_t y = r[1]; y <= r[3]; y++) {
             uint64_t hi_key = y << 32 | r[2];
-            for (size_t i = cluster_lower_bound(cells, nc, y << 32 | r[0]); i < nc && cells[i].key <= hi_key;
-                 i++) {
+            for (size_t i = cluster_lower_bound(cells, nc, y << 32 | r[0]);
+                 i < nc && cells[i].key <= hi_key; i++) {
                 const struct cpoint *p = &cat->pts[cells[i].first];
                 for (uint32_t j = 0; j < cells[i].count; j++, p++)
                     if (p->lon >= box[0] && p->lon <= box[2] && p->lat >= box[1] &&

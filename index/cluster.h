@@ -22,11 +22,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CLUSTER_MAX_ZOOM 16    /* clusters at zooms 0..16; single points above */
-#define CLUSTER_ZOOM_LIMIT 24  /* the highest zoom cluster_cell accepts */
-#define CLUSTER_CELL_PX 64     /* a cell's side in screen pixels at its zoom */
+#define CLUSTER_MAX_ZOOM 16                    /* clusters at zooms 0..16; single points above */
+#define CLUSTER_ZOOM_LIMIT 24                  /* the highest zoom cluster_cell accepts */
+#define CLUSTER_CELL_PX 64                     /* a cell's side in screen pixels at its zoom */
 #define CLUSTER_MERCATOR_LAT 85.05112877980659 /* Web Mercator's latitude limit */
-#define CLUSTER_NSYS 3         /* boxes in the systems of index/crs.h: WGS-84, GCJ-02, BD-09 */
+#define CLUSTER_NSYS 3 /* boxes in the systems of index/crs.h: WGS-84, GCJ-02, BD-09 */
 
 struct cluster_index;
 struct cluster_scratch; /* per-thread working memory for cluster_query */
@@ -65,7 +65,7 @@ struct cluster {
     struct cluster_part parts[RTREE_MAX_CATEGORIES]; /* by ascending category */
 };
 
-typedef bool (*cluster_fn)(void *udata, const struct cluster *c);            /* false: stop */
+typedef bool (*cluster_fn)(void *udata, const struct cluster *c); /* false: stop */
 typedef bool (*cluster_point_fn)(void *udata, uint32_t id, double lon, double lat);
 
 enum geod_err cluster_scratch_new(struct cluster_scratch **out);

@@ -12,14 +12,14 @@
 
 #include "index/cluster.h"
 
-#define GRID_BITS 31 /* fixed-point bits of X and Y */
+#define GRID_BITS 31                        /* fixed-point bits of X and Y */
 #define CELL_SHIFT(z) (GRID_BITS - 2 - (z)) /* X >> CELL_SHIFT(z) is the cell at zoom z */
 #define NZOOM (CLUSTER_MAX_ZOOM + 1)
 
 struct cpoint {
     double lon, lat; /* WGS-84 */
     uint32_t id;
-    uint32_t x, y;   /* grid position, fixed point */
+    uint32_t x, y; /* grid position, fixed point */
 };
 
 struct ccell {
@@ -31,9 +31,9 @@ struct ccell {
 };
 
 struct ccat {
-    struct cpoint *pts;          /* [n] by (Morton code, id) */
+    struct cpoint *pts; /* [n] by (Morton code, id) */
     size_t n;
-    struct ccell *cell[NZOOM];   /* [ncell[z]] by key */
+    struct ccell *cell[NZOOM]; /* [ncell[z]] by key */
     size_t ncell[NZOOM];
 };
 
@@ -58,7 +58,7 @@ enum { SRC_BASE, SRC_ADD, SRC_GONE };
 struct entry {
     uint64_t key;
     uint32_t cat;
-    uint32_t src;             /* SRC_* */
+    uint32_t src; /* SRC_* */
     const struct ccell *cell;
     const struct cpoint *one; /* cell->count == 1: the member */
 };
@@ -68,7 +68,7 @@ struct cluster_scratch {
     size_t n, cap;
     struct entry *m; /* cluster_overlay.c: one row's merged cells */
     size_t mn, mcap;
-    struct ccell *own; /* cluster_overlay.c: cells recomputed for this row */
+    struct ccell *own;      /* cluster_overlay.c: cells recomputed for this row */
     struct cpoint *own_one; /* [owncap]: their single member */
     size_t own_n, own_cap;
 };

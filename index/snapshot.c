@@ -422,8 +422,8 @@ const struct facility *snapshot_get(const struct snapshot *s, uint32_t id)
     return snapshot_base_get(s, id);
 }
 
-void snapshot_foreach(const struct snapshot *s,
-                      bool (*fn)(void *udata, const struct facility *f), void *udata)
+void snapshot_foreach(const struct snapshot *s, bool (*fn)(void *udata, const struct facility *f),
+                      void *udata)
 {
     const struct snapshot_delta *d = s->delta;
     size_t i = 0, j = 0, nd = d ? d->n : 0;
@@ -474,9 +474,16 @@ static bool add_live(void *udata, const struct facility *f)
 {
     struct snapshot_builder *b = udata;
     struct facility_in in = {
-        .id = f->id, .version = f->version, .category = b->arena + b->cat[f->cat].id,
-        .lon = f->lon, .lat = f->lat, .name = f->name, .address = f->address,
-        .phone = f->phone, .hours = f->hours, .division_code = f->division_code,
+        .id = f->id,
+        .version = f->version,
+        .category = b->arena + b->cat[f->cat].id,
+        .lon = f->lon,
+        .lat = f->lat,
+        .name = f->name,
+        .address = f->address,
+        .phone = f->phone,
+        .hours = f->hours,
+        .division_code = f->division_code,
         .source = f->source,
     };
     b->err = snapshot_builder_add(b, &in);

@@ -31,11 +31,11 @@
 struct facility {
     uint32_t id;
     uint32_t version;
-    uint8_t cat;       /* index into snapshot.cats */
-    double lon, lat;   /* WGS-84 degrees */
-    char geohash[13];  /* of the WGS-84 position, 12 characters */
+    uint8_t cat;      /* index into snapshot.cats */
+    double lon, lat;  /* WGS-84 degrees */
+    char geohash[13]; /* of the WGS-84 position, 12 characters */
     /* NUL-terminated UTF-8 owned by the snapshot; NULL when unknown */
-    const char *name;  /* never NULL */
+    const char *name; /* never NULL */
     const char *address;
     const char *phone;
     const char *hours;
@@ -69,18 +69,18 @@ struct snapshot {
                                  * full snapshot) */
     size_t ncat;
     struct snapshot_category cats[RTREE_MAX_CATEGORIES];
-    struct rtree *tree;         /* over fac, item ids = facility ids (the base's) */
-    struct cluster_index *clusters; /* map clusters over fac (GET /v1/bbox), ids = facility ids
-                                     * (the base's) */
-    struct divisions *div;      /* never NULL (possibly empty) */
-    struct names *div_names;    /* name search over div (entry ids = indexes into div->d,
-                                 * groups = levels); NULL without a pinyin table */
-    const struct pinyin_table *pinyin;        /* borrowed from the builder's caller */
+    struct rtree *tree;                /* over fac, item ids = facility ids (the base's) */
+    struct cluster_index *clusters;    /* map clusters over fac (GET /v1/bbox), ids = facility ids
+                                        * (the base's) */
+    struct divisions *div;             /* never NULL (possibly empty) */
+    struct names *div_names;           /* name search over div (entry ids = indexes into div->d,
+                                        * groups = levels); NULL without a pinyin table */
+    const struct pinyin_table *pinyin; /* borrowed from the builder's caller */
     const struct pinyin_overrides *overrides; /* borrowed, may be NULL */
-    struct enterprises *ent;    /* the welfare enterprises; never NULL (possibly empty) */
-    uint32_t *responsible;      /* [div->n]: the id of the division's community_center
-                                 * facility (the lowest id whose division_code is that
-                                 * division's code), 0 for none */
+    struct enterprises *ent; /* the welfare enterprises; never NULL (possibly empty) */
+    uint32_t *responsible;   /* [div->n]: the id of the division's community_center
+                              * facility (the lowest id whose division_code is that
+                              * division's code), 0 for none */
     /* private */
     struct snapshot_parts *parts; /* owns div, div_names and ent; shared by derived snapshots */
     atomic_size_t refs;           /* snapshot_ref adds one, snapshot_free drops one */
@@ -92,8 +92,8 @@ struct snapshot {
     uint32_t *cc_at, *cc_id;      /* full snapshots: the community_center ids of division d,
                                    * ascending, are cc_id[cc_at[d] .. cc_at[d + 1]) */
     uint32_t max_id;
-    uint32_t *slot;             /* [max_id + 1]: index into fac plus one, 0 for none; NULL
-                                 * when ids are sparse (then a binary search over fac) */
+    uint32_t *slot; /* [max_id + 1]: index into fac plus one, 0 for none; NULL
+                     * when ids are sparse (then a binary search over fac) */
     char *arena;
     size_t arena_len;
 };
@@ -162,8 +162,8 @@ enum geod_err snapshot_rebase(const struct snapshot *cur, const struct snapshot 
 const struct facility *snapshot_get(const struct snapshot *s, uint32_t id);
 
 /* Every live facility by ascending id to fn until it returns false. */
-void snapshot_foreach(const struct snapshot *s,
-                      bool (*fn)(void *udata, const struct facility *f), void *udata);
+void snapshot_foreach(const struct snapshot *s, bool (*fn)(void *udata, const struct facility *f),
+                      void *udata);
 
 /* The index of the category with this id (len bytes), or -1. */
 int snapshot_category(const struct snapshot *s, const char *id, size_t len);
