@@ -103,5 +103,6 @@ bool api_write_commit(struct api_write *w, uint32_t id)
     store_facility_row_free(&row);
     api_server_write_unlock(r->th->server);
     w->open = false;
+    api_server_wrote(r->th->server);
     return true;
 }

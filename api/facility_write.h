@@ -2,9 +2,10 @@
  * api/): one writer at a time holds the server's write lock from BEGIN IMMEDIATE to the
  * publication of its snapshot; the commit is durable (synchronous = FULL) before anything is
  * published or answered; the new snapshot is derived from the served one plus this change
- * (snapshot_derive: no store read, no division or name index rebuilt) when the served one is
- * exactly the store's state before the write, else rebuilt from the store. Queries never take
- * the lock: they keep reading the snapshot they started with. */
+ * (snapshot_derive: the served snapshot's base and its delta with this change, O(delta), no
+ * store read, no index of the base rebuilt; api/compact.c folds deltas later) when the served
+ * one is exactly the store's state before the write, else rebuilt from the store. Queries never
+ * take the lock: they keep reading the snapshot they started with. */
 #ifndef GEOD_FACILITY_WRITE_H
 #define GEOD_FACILITY_WRITE_H
 

@@ -19,8 +19,8 @@
 #define CRS_PAD_SHARE 0.05
 
 struct bbox_params {
-    double box[4];     /* w, s, e, n as given, in crs */
-    double wgs[4];     /* the WGS-84 box spanned by the converted corners */
+    double box[4]; /* w, s, e, n as given, in crs */
+    double wgs[4]; /* the WGS-84 box spanned by the converted corners */
     enum crs_id crs, out;
     int zoom;
     uint64_t mask;
@@ -50,8 +50,8 @@ static bool parse_bbox(struct api_req *r, double b[4])
                  "bbox must be four decimal numbers w,s,e,n (west, south, east, north)", "bbox");
         return false;
     }
-    if (!(b[0] >= -180 && b[0] <= 180 && b[2] >= -180 && b[2] <= 180 && b[1] >= -90 &&
-          b[1] <= 90 && b[3] >= -90 && b[3] <= 90)) {
+    if (!(b[0] >= -180 && b[0] <= 180 && b[2] >= -180 && b[2] <= 180 && b[1] >= -90 && b[1] <= 90 &&
+          b[3] >= -90 && b[3] <= 90)) {
         api_fail(r, 400, "out_of_range",
                  "bbox longitudes must be between -180 and 180, latitudes between -90 and 90",
                  "bbox");
@@ -101,8 +101,7 @@ static bool parse(struct api_req *r, struct bbox_params *p)
 {
     static const char *const allowed[] = {"bbox", "zoom", "category", "crs", "out_crs", NULL};
     if (!params_allow(r, allowed) || !parse_bbox(r, p->box) ||
-        !params_systems(r, &p->crs, &p->out) || !params_categories(r, &p->mask) ||
-        !to_wgs84(r, p))
+        !params_systems(r, &p->crs, &p->out) || !params_categories(r, &p->mask) || !to_wgs84(r, p))
         return false;
     uint64_t zoom = 0;
     if (!query_get(&r->q, "zoom"))
@@ -149,8 +148,16 @@ static bool collect_cluster(void *udata, const struct cluster *c)
         return false; /* cannot happen: room for every cell and category was made */
     struct citem *it = &k->it[k->n++];
     int s = box_sys(k->out);
-    *it = (struct citem){c->x, c->y, c->count, c->id, c->lon, c->lat, {0}, c->expansion_zoom,
-                         (uint32_t)k->nparts, c->nparts};
+    *it = (struct citem){c->x,
+                         c->y,
+                         c->count,
+                         c->id,
+                         c->lon,
+                         c->lat,
+                         {0},
+                         c->expansion_zoom,
+                         (uint32_t)k->nparts,
+                         c->nparts};
     for (int i = 0; i < 4; i++)
         it->box[i] = c->box[s][i];
     if (crs_convert(CRS_WGS84, k->out, c->lon, c->lat, &it->lon, &it->lat) == GEOD_OK) {
@@ -269,14 +276,13 @@ static void write_facility(struct api_req *r, uint32_t id, enum crs_id out)
 static void answer_clusters(struct api_req *r, const struct bbox_params *p)
 {
     size_t cells = (size_t)cluster_box_cells(p->wgs, p->zoom);
-    size_t cats = (size_t)__builtin_popcountll(p->mask & (r->snap->ncat < 64
-                                                              ? (1ull << r->snap->ncat) - 1
-                                                              : ~0ull));
+    size_t cats = (size_t)__builtin_popcountll(
+        p->mask & (r->snap->ncat < 64 ? (1ull << r->snap->ncat) - 1 : ~0ull));
     struct collect k = {.cap = cells, .parts_cap = cells * cats, .out = p->out};
     k.it = h2o_mem_alloc_pool(&r->req->pool, cells * sizeof *k.it);
     k.parts = h2o_mem_alloc_pool(&r->req->pool, (k.parts_cap ? k.parts_cap : 1) * sizeof *k.parts);
-    if (cluster_query(r->snap->clusters, p->wgs, p->zoom, p->mask, r->th->cscratch,
-                      collect_cluster, &k)) {
+    if (snapshot_clusters(r->snap, p->wgs, p->zoom, p->mask, r->th->cscratch, collect_cluster,
+                          &k)) {
         api_fail(r, 500, "internal", "the search failed", NULL);
         return;
     }
@@ -336,7 +342,7 @@ static void answer_singles(struct api_req *r, const struct bbox_params *p)
         search[2] += pad;
         search[3] += pad;
     }
-    if (cluster_points(r->snap->clusters, search, p->mask, collect_point, &s)) {
+    if (snapshot_points(r->snap, search, p->mask, collect_point, &s)) {
         api_fail(r, 500, "internal", "the search failed", NULL);
         return;
     }

@@ -25,8 +25,8 @@
 #define WRITE_LON_MAX 115.60
 #define WRITE_LAT_MIN 29.52
 #define WRITE_LAT_MAX 31.81
-#define DUPLICATE_M 30.0   /* the duplicate guard's radius, geodesic metres */
-#define DUPLICATE_MAX 32   /* candidates looked at (and listed) */
+#define DUPLICATE_M 30.0 /* the duplicate guard's radius, geodesic metres */
+#define DUPLICATE_MAX 32 /* candidates looked at (and listed) */
 
 static void header(struct api_req *r, const h2o_token_t *name, const char *value)
 {
@@ -160,8 +160,7 @@ static bool if_match(struct api_req *r, int64_t *version)
     }
     uint64_t n;
     if (query_uint(v.base + a, b - a, UINT32_MAX, &n) || n == 0) {
-        api_fail(r, 400, "invalid_parameter", "If-Match must be a version, like \"3\"",
-                 "If-Match");
+        api_fail(r, 400, "invalid_parameter", "If-Match must be a version, like \"3\"", "If-Match");
         return false;
     }
     *version = (int64_t)n;
@@ -219,23 +218,25 @@ static bool may_edit(struct api_req *r, const struct auth_user *u, const char *c
     if (auth_may_edit(u, code && code[0] ? code : NULL))
         return true;
     api_fail(r, 403, "forbidden",
-             "this account may not edit facilities in this division (outside its district)",
-             NULL);
+             "this account may not edit facilities in this division (outside its district)", NULL);
     return false;
 }
 
 /* Facilities of category cat within DUPLICATE_M of (lon, lat) with a name similar to name. */
-static size_t duplicates(struct api_req *r, const struct snapshot *s, const char *cat,
-                         double lon, double lat, const char *name, uint32_t out[DUPLICATE_MAX])
+static size_t duplicates(struct api_req *r, const struct snapshot *s, const char *cat, double lon,
+                         double lat, const char *name, uint32_t out[DUPLICATE_MAX])
 {
     int c = snapshot_category(s, cat, strlen(cat));
-    struct rtree_query q = {.lon = lon, .lat = lat, .k = DUPLICATE_MAX, .max_m = DUPLICATE_M,
+    struct rtree_query q = {.lon = lon,
+                            .lat = lat,
+                            .k = DUPLICATE_MAX,
+                            .max_m = DUPLICATE_M,
                             .cat_mask = c >= 0 ? 1ull << c : 0};
     size_t n = 0, found = 0;
-    if (c < 0 || rtree_nearest(s->tree, &q, r->th->scratch, r->th->hits, &n))
+    if (c < 0 || snapshot_nearest(s, &q, r->th->near, r->th->fhits, &n))
         return 0;
     for (size_t i = 0; i < n; i++) {
-        const struct facility *f = snapshot_get(s, r->th->hits[i].id);
+        const struct facility *f = r->th->fhits[i].f;
         if (f && names_similar(f->name, name))
             out[found++] = f->id;
     }
@@ -283,9 +284,15 @@ void api_h_facility_create(struct api_req *r)
             return;
         }
     }
-    struct store_facility f = {.category = cat, .name = b.name, .address = b.address,
-                               .phone = b.phone, .hours = b.hours, .lon = lon, .lat = lat,
-                               .division_code = code[0] ? code : NULL, .source = "api"};
+    struct store_facility f = {.category = cat,
+                               .name = b.name,
+                               .address = b.address,
+                               .phone = b.phone,
+                               .hours = b.hours,
+                               .lon = lon,
+                               .lat = lat,
+                               .division_code = code[0] ? code : NULL,
+                               .source = "api"};
     uint32_t id;
     if (store_insert_facility(r->th->store, &f, actor, &id)) {
         api_write_abort(&w);
@@ -329,8 +336,8 @@ static bool current(struct api_req *r, struct api_write *w, uint32_t id, int64_t
         store_facility_row_free(row);
         header(r, H2O_TOKEN_ETAG, etag);
         fail_with(r, 412, "version_mismatch",
-                  "the facility changed since that version: here is the current record",
-                  "current", api_write_current(r), &id, n, false, out);
+                  "the facility changed since that version: here is the current record", "current",
+                  api_write_current(r), &id, n, false, out);
         return false;
     }
     return true;
@@ -347,96 +354,23 @@ static bool facility_id(struct api_req *r, const char *text, size_t len, uint32_
     return true;
 }
 
-void api_h_facility_patch(struct api_req *r, const char *idtext, size_t idlen)
-{
-    static const char *const allowed[] = {"out_crs", NULL};
-    struct auth_user u;
-    char actor[AUTH_NAME_MAX + 8];
-    enum crs_id out;
-    uint32_t id;
-    int64_t expect;
-    if (!params_allow(r, allowed) || !params_out_crs(r, &out) || !writer(r, &u, actor) ||
-        !facility_id(r, idtext, idlen, &id) || !if_match(r, &expect))
-        return;
-    struct fac_body b;
-    const char *cat = NULL;
-    double lon = NAN, lat = NAN;
-    char code[13];
-    if (!body(r, FAC_BODY_PATCH, &b) ||
-        ((b.have & FAC_F_CATEGORY) && !category(r, b.category, &cat)) ||
-        ((b.have & FAC_F_POSITION) && !position(r, &b, &lon, &lat, code)))
-        return;
-    out = out_system(r, &b);
-    struct api_write w;
-    struct store_facility_row row;
-    if (!api_write_begin(r, &w))
-        return;
-    if (!current(r, &w, id, expect, &u, false, &row, out))
-        return;
-    struct store_facility f = row.f;
-    if (cat)
-        f.category = cat;
-    if (b.have & FAC_F_NAME)
-        f.name = b.name;
-    if (b.have & FAC_F_ADDRESS)
-        f.address = b.address;
-    if (b.have & FAC_F_PHONE)
-        f.phone = b.phone;
-    if (b.have & FAC_F_HOURS)
-        f.hours = b.hours;
-    if (b.have & FAC_F_POSITION) {
-        f.lon = lon;
-        f.lat = lat;
-        f.division_code = code[0] ? code : NULL;
-        if (!may_edit(r, &u, f.division_code)) {
-            api_write_abort(&w);
-            store_facility_row_free(&row);
-            return;
-        }
-    }
-    int64_t version;
-    enum geod_err rc = store_write_facility(r->th->store, id, &f, false, "update", actor, &version);
-    store_facility_row_free(&row);
-    if (rc) {
-        api_write_abort(&w);
-        api_fail_store(r, "the facility could not be written");
-        return;
-    }
-    if (api_write_commit(&w, id))
-        answer(r, 200, id, version, out);
-}
+/* A change of an existing facility: what PATCH, DELETE and revert do in their transaction. */
+struct change {
+    const char *action; /* the audit action: "update", "delete", "revert" */
+    bool deletes;       /* the write soft-deletes */
+    bool allow_deleted; /* a deleted facility may be changed (revert brings it back) */
+    const char *failed; /* the 503 message when the store refuses the write */
+    /* The record to write, from the current row, into f (strings in row or in ctx); false when
+     * refused (answered). Inside the transaction, the row checked against If-Match. */
+    bool (*apply)(struct api_req *r, void *ctx, const struct store_facility_row *row,
+                  const struct auth_user *u, struct store_facility *f);
+    void *ctx;
+};
 
-void api_h_facility_delete(struct api_req *r, const char *idtext, size_t idlen)
+/* The answer to a delete: the record as it was, with its new version. */
+static void answer_deleted(struct api_req *r, uint32_t id, int64_t version, enum crs_id out,
+                           const struct snapshot *before, const struct facility *was)
 {
-    static const char *const allowed[] = {"out_crs", NULL};
-    struct auth_user u;
-    char actor[AUTH_NAME_MAX + 8];
-    enum crs_id out;
-    uint32_t id;
-    int64_t expect;
-    if (!params_allow(r, allowed) || !params_out_crs(r, &out) || !writer(r, &u, actor) ||
-        !facility_id(r, idtext, idlen, &id) || !if_match(r, &expect))
-        return;
-    struct api_write w;
-    struct store_facility_row row;
-    if (!api_write_begin(r, &w))
-        return;
-    if (!current(r, &w, id, expect, &u, false, &row, out))
-        return;
-    /* the record as it was, for the answer: the snapshot loses it on publication */
-    const struct snapshot *before = api_write_current(r);
-    const struct facility *was = snapshot_get(before, id);
-    int64_t version;
-    enum geod_err rc =
-        store_write_facility(r->th->store, id, &row.f, true, "delete", actor, &version);
-    store_facility_row_free(&row);
-    if (rc) {
-        api_write_abort(&w);
-        api_fail_store(r, "the facility could not be deleted");
-        return;
-    }
-    if (!api_write_commit(&w, id))
-        return;
     char etag[32];
     snprintf(etag, sizeof etag, "\"%lld\"", (long long)version);
     header(r, H2O_TOKEN_ETAG, etag);
@@ -457,6 +391,127 @@ void api_h_facility_delete(struct api_req *r, const char *idtext, size_t idlen)
     api_send(r, 200);
 }
 
+/* The one path of every change to facility id: the transaction, the current record checked
+ * (404, 403 by district, 412 stale), the change applied and written with its audit row, the
+ * commit and publication, and the answer. */
+static void change_facility(struct api_req *r, const struct auth_user *u, const char *actor,
+                            uint32_t id, int64_t expect, enum crs_id out, const struct change *c)
+{
+    struct api_write w;
+    struct store_facility_row row;
+    if (!api_write_begin(r, &w))
+        return;
+    if (!current(r, &w, id, expect, u, c->allow_deleted, &row, out))
+        return;
+    /* the record as it was, for a delete's answer: the snapshot loses it on publication */
+    const struct snapshot *before = api_write_current(r);
+    const struct facility *was = snapshot_get(before, id);
+    struct store_facility f;
+    if (!c->apply(r, c->ctx, &row, u, &f)) {
+        api_write_abort(&w);
+        store_facility_row_free(&row);
+        return;
+    }
+    int64_t version;
+    enum geod_err rc =
+        store_write_facility(r->th->store, id, &f, c->deletes, c->action, actor, &version);
+    store_facility_row_free(&row);
+    if (rc) {
+        api_write_abort(&w);
+        api_fail_store(r, c->failed);
+        return;
+    }
+    if (!api_write_commit(&w, id))
+        return;
+    if (c->deletes)
+        answer_deleted(r, id, version, out, before, was);
+    else
+        answer(r, 200, id, version, out);
+}
+
+/* The caller, the id and If-Match of a change; false when answered. */
+static bool change_request(struct api_req *r, const char *idtext, size_t idlen, struct auth_user *u,
+                           char actor[AUTH_NAME_MAX + 8], uint32_t *id, enum crs_id *out)
+{
+    static const char *const allowed[] = {"out_crs", NULL};
+    return params_allow(r, allowed) && params_out_crs(r, out) && writer(r, u, actor) &&
+           facility_id(r, idtext, idlen, id);
+}
+
+/* PATCH: the fields the body has, over the current record. */
+struct patch {
+    const struct fac_body *b;
+    const char *cat;
+    double lon, lat;
+    char code[13];
+};
+
+static bool apply_patch(struct api_req *r, void *ctx, const struct store_facility_row *row,
+                        const struct auth_user *u, struct store_facility *f)
+{
+    const struct patch *p = ctx;
+    const struct fac_body *b = p->b;
+    *f = row->f;
+    if (p->cat)
+        f->category = p->cat;
+    if (b->have & FAC_F_NAME)
+        f->name = b->name;
+    if (b->have & FAC_F_ADDRESS)
+        f->address = b->address;
+    if (b->have & FAC_F_PHONE)
+        f->phone = b->phone;
+    if (b->have & FAC_F_HOURS)
+        f->hours = b->hours;
+    if (b->have & FAC_F_POSITION) {
+        f->lon = p->lon;
+        f->lat = p->lat;
+        f->division_code = p->code[0] ? p->code : NULL;
+        return may_edit(r, u, f->division_code);
+    }
+    return true;
+}
+
+void api_h_facility_patch(struct api_req *r, const char *idtext, size_t idlen)
+{
+    struct auth_user u;
+    char actor[AUTH_NAME_MAX + 8];
+    enum crs_id out;
+    uint32_t id;
+    int64_t expect;
+    if (!change_request(r, idtext, idlen, &u, actor, &id, &out) || !if_match(r, &expect))
+        return;
+    struct fac_body b;
+    struct patch p = {.b = &b, .lon = NAN, .lat = NAN};
+    if (!body(r, FAC_BODY_PATCH, &b) ||
+        ((b.have & FAC_F_CATEGORY) && !category(r, b.category, &p.cat)) ||
+        ((b.have & FAC_F_POSITION) && !position(r, &b, &p.lon, &p.lat, p.code)))
+        return;
+    struct change c = {"update",    false, false, "the facility could not be written",
+                       apply_patch, &p};
+    change_facility(r, &u, actor, id, expect, out_system(r, &b), &c);
+}
+
+static bool apply_delete(struct api_req *r, void *ctx, const struct store_facility_row *row,
+                         const struct auth_user *u, struct store_facility *f)
+{
+    *f = row->f;
+    return true;
+}
+
+void api_h_facility_delete(struct api_req *r, const char *idtext, size_t idlen)
+{
+    struct auth_user u;
+    char actor[AUTH_NAME_MAX + 8];
+    enum crs_id out;
+    uint32_t id;
+    int64_t expect;
+    if (!change_request(r, idtext, idlen, &u, actor, &id, &out) || !if_match(r, &expect))
+        return;
+    struct change c = {"delete",     true, false, "the facility could not be deleted",
+                       apply_delete, NULL};
+    change_facility(r, &u, actor, id, expect, out, &c);
+}
+
 /* The fields of a record as the audit log keeps it (store_json.c's keys) into f, whose strings
  * point into root. False when a field is missing or of the wrong type. */
 static bool fields_of(json_t *root, struct store_facility *f)
@@ -471,22 +526,45 @@ static bool fields_of(json_t *root, struct store_facility *f)
                                  .address = json_string_value(json_object_get(root, "address")),
                                  .phone = json_string_value(json_object_get(root, "phone")),
                                  .hours = json_string_value(json_object_get(root, "hours")),
-                                 .lon = json_number_value(lon), .lat = json_number_value(lat),
+                                 .lon = json_number_value(lon),
+                                 .lat = json_number_value(lat),
                                  .division_code =
                                      json_string_value(json_object_get(root, "division_code"))};
     return true;
 }
 
+/* Revert: the record as it was at an earlier version (the audit log's copy). */
+struct revert {
+    int64_t version; /* the body's */
+    char *text;      /* the audit log's JSON of that version */
+    json_t *root;
+};
+
+static bool apply_revert(struct api_req *r, void *ctx, const struct store_facility_row *row,
+                         const struct auth_user *u, struct store_facility *f)
+{
+    struct revert *v = ctx;
+    enum geod_err rc = v->version < row->version
+                           ? store_facility_at(r->th->store, row->id, v->version, &v->text)
+                           : GEOD_ENOTFOUND;
+    if (!rc && (!(v->root = json_loads(v->text, 0, NULL)) || !fields_of(v->root, f)))
+        rc = GEOD_ECORRUPT;
+    if (rc == GEOD_ENOTFOUND)
+        api_fail(r, 400, "invalid_field", "version must be an earlier version of this facility",
+                 "version");
+    else if (rc)
+        api_fail_store(r, "the facility could not be reverted");
+    return rc == GEOD_OK;
+}
+
 void api_h_facility_revert(struct api_req *r, const char *idtext, size_t idlen)
 {
-    static const char *const allowed[] = {"out_crs", NULL};
     struct auth_user u;
     char actor[AUTH_NAME_MAX + 8];
     enum crs_id out;
     uint32_t id;
     int64_t expect;
-    if (!params_allow(r, allowed) || !params_out_crs(r, &out) || !writer(r, &u, actor) ||
-        !facility_id(r, idtext, idlen, &id))
+    if (!change_request(r, idtext, idlen, &u, actor, &id, &out))
         return;
     if (u.role != AUTH_ADMIN) {
         api_fail(r, 403, "forbidden", "only an admin may revert a facility", NULL);
@@ -495,35 +573,10 @@ void api_h_facility_revert(struct api_req *r, const char *idtext, size_t idlen)
     struct fac_body b;
     if (!if_match(r, &expect) || !body(r, FAC_BODY_REVERT, &b))
         return;
-    struct api_write w;
-    struct store_facility_row row;
-    if (!api_write_begin(r, &w))
-        return;
-    if (!current(r, &w, id, expect, &u, true, &row, out))
-        return;
-    char *text = NULL;
-    json_t *root = NULL;
-    struct store_facility f;
-    enum geod_err rc = b.version < row.version
-                           ? store_facility_at(r->th->store, id, b.version, &text)
-                           : GEOD_ENOTFOUND;
-    store_facility_row_free(&row);
-    if (!rc && (!(root = json_loads(text, 0, NULL)) || !fields_of(root, &f)))
-        rc = GEOD_ECORRUPT;
-    int64_t version = 0;
-    if (!rc)
-        rc = store_write_facility(r->th->store, id, &f, false, "revert", actor, &version);
-    json_decref(root);
-    free(text);
-    if (rc) {
-        api_write_abort(&w);
-        if (rc == GEOD_ENOTFOUND)
-            api_fail(r, 400, "invalid_field", "version must be an earlier version of this facility",
-                     "version");
-        else
-            api_fail_store(r, "the facility could not be reverted");
-        return;
-    }
-    if (api_write_commit(&w, id))
-        answer(r, 200, id, version, out);
+    struct revert v = {.version = b.version};
+    struct change c = {"revert",     false, true, "the facility could not be reverted",
+                       apply_revert, &v};
+    change_facility(r, &u, actor, id, expect, out, &c);
+    json_decref(v.root);
+    free(v.text);
 }

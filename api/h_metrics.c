@@ -1,6 +1,7 @@
 /* h_metrics.c - GET /metrics: Prometheus text format 0.0.4. Counters and histograms summed over
  * the event-loop threads (api/metrics.h), gauges from the snapshot being served. */
 #include "api/params.h"
+#include "api/server.h"
 #include "index/divisions.h"
 #include "index/enterprises.h"
 
@@ -109,6 +110,13 @@ void api_h_metrics(struct api_req *r)
         "# TYPE geod_snapshot_age_seconds gauge\ngeod_snapshot_age_seconds %.3f\n",
         snapshot_bytes(s), s->div->n, s->ent->n, (unsigned long long)s->generation,
         (double)now.tv_sec + (double)now.tv_nsec * 1e-9 - published);
+    out(&t,
+        "# HELP geod_snapshot_delta_facilities Facilities changed since the last full index "
+        "build (the snapshot's delta).\n"
+        "# TYPE geod_snapshot_delta_facilities gauge\ngeod_snapshot_delta_facilities %zu\n"
+        "# HELP geod_snapshot_compactions_total Deltas folded into a new full index.\n"
+        "# TYPE geod_snapshot_compactions_total counter\ngeod_snapshot_compactions_total %llu\n",
+        snapshot_delta_len(s), (unsigned long long)api_server_compactions(r->th->server));
     out(&t,
         "# HELP geod_ratelimit_refused_total Requests refused by the per-address rate limit.\n"
         "# TYPE geod_ratelimit_refused_total counter\ngeod_ratelimit_refused_total %llu\n",

@@ -59,10 +59,10 @@ static void write_results(struct api_req *r, const struct api_pos *pos, size_t n
     enc_key(e, geojson ? "features" : "results");
     enc_array(e, (uint32_t)n);
     for (size_t i = 0; i < n; i++) {
-        const struct rtree_hit *h = &r->th->hits[i];
-        const struct facility *f = snapshot_get(r->snap, h->id);
-        double lon, lat, xyz[3];
-        rtree_point(r->snap->tree, h->pos, &lon, &lat, xyz);
+        const struct snapshot_hit *h = &r->th->fhits[i];
+        const struct facility *f = h->f;
+        double lon = f->lon, lat = f->lat, xyz[3];
+        geo_ecef(lon, lat, xyz);
         struct render_from from = {render_distance(h->distance_m, pos->lon, pos->lat, lon, lat),
                                    geo_bearing(&o, lon, lat, xyz)};
         if (geojson)
@@ -77,8 +77,8 @@ static void write_results(struct api_req *r, const struct api_pos *pos, size_t n
 
 void api_h_nearby(struct api_req *r)
 {
-    static const char *const allowed[] = {"lon", "lat", "crs", "out_crs", "k", "category",
-                                          "radius", "q", "open_now", NULL};
+    static const char *const allowed[] = {"lon",      "lat",    "crs", "out_crs",  "k",
+                                          "category", "radius", "q",   "open_now", NULL};
     struct api_pos pos;
     uint64_t k, mask;
     double radius = INFINITY;
@@ -111,7 +111,7 @@ void api_h_nearby(struct api_req *r)
         .udata = &filter,
     };
     size_t n;
-    if (rtree_nearest(r->snap->tree, &rq, r->th->scratch, r->th->hits, &n)) {
+    if (snapshot_nearest(r->snap, &rq, r->th->near, r->th->fhits, &n)) {
         api_fail(r, 500, "internal", "the search failed", NULL);
         return;
     }
@@ -123,7 +123,7 @@ void api_h_nearby(struct api_req *r)
 
 void api_h_within(struct api_req *r)
 {
-    static const char *const allowed[] = {"lon",   "lat",    "crs", "out_crs", "radius",
+    static const char *const allowed[] = {"lon",   "lat",    "crs",      "out_crs", "radius",
                                           "limit", "cursor", "category", NULL};
     struct api_pos pos;
     uint64_t limit, mask;
@@ -156,7 +156,7 @@ void api_h_within(struct api_req *r)
         rq.after_id = c.after_id;
     }
     size_t n;
-    if (rtree_nearest(r->snap->tree, &rq, r->th->scratch, r->th->hits, &n)) {
+    if (snapshot_nearest(r->snap, &rq, r->th->near, r->th->fhits, &n)) {
         api_fail(r, 500, "internal", "the search failed", NULL);
         return;
     }
@@ -164,10 +164,8 @@ void api_h_within(struct api_req *r)
     bool more = n > limit;
     if (more) {
         n = (size_t)limit;
-        const struct rtree_hit *last = &r->th->hits[n - 1];
-        double lon, lat;
-        rtree_point(r->snap->tree, last->pos, &lon, &lat, NULL);
-        struct cursor c = {fp, geo_inverse(pos.lon, pos.lat, lon, lat, NULL), last->id};
+        const struct facility *last = r->th->fhits[n - 1].f;
+        struct cursor c = {fp, geo_inverse(pos.lon, pos.lat, last->lon, last->lat, NULL), last->id};
         cursor_encode(&c, next);
     }
     struct enc *e = r->th->enc;

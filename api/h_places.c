@@ -143,13 +143,12 @@ void api_h_shake(struct api_req *r)
                                     .k = SHAKE_K,
                                     .max_m = INFINITY,
                                     .cat_mask = 1ull << cat};
-            if (rtree_nearest(r->snap->tree, &q, r->th->scratch, r->th->hits, &n))
+            if (snapshot_nearest(r->snap, &q, r->th->near, r->th->fhits, &n))
                 n = 0;
         }
         enc_array(e, (uint32_t)n);
         for (size_t i = 0; i < n; i++)
-            write_facility_from(r, &pos, &o, snapshot_get(r->snap, r->th->hits[i].id),
-                                r->th->hits[i].distance_m);
+            write_facility_from(r, &pos, &o, r->th->fhits[i].f, r->th->fhits[i].distance_m);
         enc_end(e);
     }
     enc_end(e);

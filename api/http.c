@@ -3,6 +3,7 @@
 #include "api/cors.h"
 #include "api/headers.h"
 #include "api/static.h"
+#include "data/log.h"
 #include "data/store.h"
 
 #include <stdio.h>
@@ -12,6 +13,7 @@
 const struct snapshot *api_current(struct api_thread *th); /* api/server.c */
 
 enum { M_GET = API_M_GET, M_POST = API_M_POST, M_PATCH = API_M_PATCH, M_DELETE = API_M_DELETE };
+enum { M_OWN = 1u << 15 }; /* the handler checks the method itself (and answers 405) */
 
 struct route {
     const char *path; /* exact path, or a prefix when it ends with '/' */
@@ -23,9 +25,9 @@ static const struct route routes[] = {
     {"/v1/nearby", api_h_nearby},
     {"/v1/within", api_h_within},
     {"/v1/facilities", api_h_facilities, M_POST},
-    /* GET, PATCH, DELETE /v1/facilities/{id}, GET …/history, POST …/revert: h_facility.c
-     * answers 405 for the combinations that do not exist */
-    {"/v1/facilities/", api_h_facility, M_GET | M_POST | M_PATCH | M_DELETE},
+    /* GET, PATCH, DELETE /v1/facilities/{id}, GET …/history, POST …/revert: the methods
+     * differ by sub-resource, so h_facility.c answers 405 (with the Allow of the one asked) */
+    {"/v1/facilities/", api_h_facility, M_OWN},
     {"/v1/categories", api_h_categories},
     {"/healthz", api_h_healthz},
     {"/v1/convert", api_h_convert},
@@ -204,9 +206,8 @@ void api_fail_store(struct api_req *r, const char *what)
     const char *why = f == STORE_FAULT_NONE ? "the store is unavailable" : store_fault_text(f);
     char msg[256];
     snprintf(msg, sizeof msg, "%s: %s; try again later", what, why);
-    fprintf(stderr, "geod: store write failed (%.*s %.*s): %s\n", (int)r->req->method.len,
-            r->req->method.base, (int)r->req->path_normalized.len, r->req->path_normalized.base,
-            why);
+    log_error("store write failed (%.*s %.*s): %s", (int)r->req->method.len, r->req->method.base,
+              (int)r->req->path_normalized.len, r->req->path_normalized.base, why);
     api_fail(r, 503, "store_unavailable", msg, NULL);
 }
 
@@ -379,7 +380,7 @@ void api_dispatch(struct api_thread *th, h2o_req_t *req)
                    : !(plen == n && memcmp(path, rt->path, n) == 0))
             continue;
         unsigned m = api_method(req), allow = rt->methods ? rt->methods : M_GET;
-        if (!(m & allow)) {
+        if (!(allow & M_OWN) && !(m & allow)) {
             api_refuse_method(&r, allow);
             return;
         }

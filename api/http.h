@@ -16,6 +16,7 @@
 #include "index/region.h"
 #include "index/rtree.h"
 #include "index/snapshot.h"
+#include "index/snapshot_query.h"
 
 #include <h2o.h>
 
@@ -48,7 +49,9 @@ struct api_thread {
     struct enc *enc;                /* reused by every request of this thread */
     struct rtree_scratch *scratch;
     struct cluster_scratch *cscratch; /* for GET /v1/bbox */
-    struct rtree_hit *hits;         /* [API_MAX_RESULTS + 1] */
+    struct rtree_hit *hits;         /* [API_MAX_RESULTS + 1] (enterprises) */
+    struct snapshot_scratch *near;  /* for snapshot_nearest */
+    struct snapshot_hit *fhits;     /* [API_MAX_RESULTS + 1]: snapshot_nearest's answers */
     struct crs_epsg_cache *epsg;    /* PROJ transformations of this thread */
     struct region_index *region;    /* point-in-polygon over the divisions (GEOS: per thread) */
     uint64_t region_hash;           /* of the divisions it was built from (divisions_hash) */
@@ -70,11 +73,11 @@ struct api_req {
     const struct snapshot *snap;
     struct query q;
     enum api_format fmt;
-    const char *path;  /* the path without the query, NUL-terminated, in req->pool */
+    const char *path; /* the path without the query, NUL-terminated, in req->pool */
     size_t path_len;
-    int route;         /* the route's slot (api_route_name), for metrics and the access log */
-    uint64_t t0_ns;    /* when dispatch began (CLOCK_MONOTONIC) */
-    bool q_ok;         /* q holds the decoded query */
+    int route;      /* the route's slot (api_route_name), for metrics and the access log */
+    uint64_t t0_ns; /* when dispatch began (CLOCK_MONOTONIC) */
+    bool q_ok;      /* q holds the decoded query */
 };
 
 typedef void (*api_handler_fn)(struct api_req *r);

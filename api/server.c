@@ -9,6 +9,7 @@
  * "will read the new snapshot". */
 #include "api/server.h"
 #include "api/auth_crypto.h"
+#include "api/compact.h"
 #include "api/http.h"
 #include "api/tls.h"
 #include "data/log.h"
@@ -54,6 +55,8 @@ struct api_server {
     enum geod_err (*rebuild)(void *ctx, struct store *s, struct snapshot **out);
     void *rebuild_ctx;
     struct retired *retired;
+    struct api_compactor *compactor;
+    size_t delta_max;
     int nthreads;
     size_t max_conns; /* client connections at most, over every loop */
     uint16_t port;
@@ -200,6 +203,25 @@ enum geod_err api_server_update(struct api_server *s,
         publish_locked(s, next);
     pthread_mutex_unlock(&s->publish_lock);
     return rc;
+}
+
+struct snapshot *api_server_acquire(struct api_server *s)
+{
+    pthread_mutex_lock(&s->publish_lock); /* no reclamation meanwhile */
+    struct snapshot *snap = snapshot_ref(atomic_load(&s->current));
+    pthread_mutex_unlock(&s->publish_lock);
+    return snap;
+}
+
+void api_server_wrote(struct api_server *s)
+{
+    if (snapshot_delta_len(atomic_load(&s->current)) > s->delta_max)
+        api_compactor_poke(s->compactor);
+}
+
+uint64_t api_server_compactions(struct api_server *s)
+{
+    return api_compactor_count(s->compactor);
 }
 
 void api_server_write_lock(struct api_server *s)
@@ -367,7 +389,9 @@ static enum geod_err thread_init(struct api_server *s, struct api_thread *th, in
     th->accept.ssl_ctx = s->tls; /* h2o does the handshake before the first request */
     if (enc_new(ENC_JSON, &th->enc) || rtree_scratch_new(&th->scratch) ||
         cluster_scratch_new(&th->cscratch) || crs_epsg_cache_new(&th->epsg) ||
-        !(th->hits = malloc((API_MAX_RESULTS + 1) * sizeof *th->hits)))
+        snapshot_scratch_new(&th->near) ||
+        !(th->hits = malloc((API_MAX_RESULTS + 1) * sizeof *th->hits)) ||
+        !(th->fhits = malloc((API_MAX_RESULTS + 1) * sizeof *th->fhits)))
         return GEOD_ENOMEM;
     th->listener = h2o_evloop_socket_create(th->ctx.loop, fd, H2O_SOCKET_FLAG_DONT_READ);
     th->listener->data = th;
@@ -395,6 +419,8 @@ static void thread_dispose(struct api_thread *th)
     region_index_free(th->region);
     api_boundaries_free(th->bounds);
     free(th->hits);
+    snapshot_scratch_free(th->near);
+    free(th->fhits);
     free(th->metrics);
     store_close(th->store);
 }
@@ -447,6 +473,7 @@ enum geod_err api_server_start(const struct api_config *cfg, struct snapshot *sn
     atomic_init(&s->seq[1], snap ? snap->seq[1] : 0);
     s->rebuild = cfg->rebuild;
     s->rebuild_ctx = cfg->rebuild_ctx;
+    s->delta_max = cfg->delta_max ? cfg->delta_max : API_DELTA_MAX;
     atomic_init(&s->published_at, wall_now());
     if ((cfg->ratelimit && cfg->ratelimit->rate > 0 && ratelimit_new(cfg->ratelimit, &s->rl)) ||
         (cfg->access_log &&
@@ -528,6 +555,11 @@ enum geod_err api_server_start(const struct api_config *cfg, struct snapshot *sn
             goto fail;
         }
     }
+    if (api_compactor_start(s, s->delta_max, &s->compactor)) {
+        set_err(err, errlen, "cannot start the compactor");
+        rc = GEOD_ESYS;
+        goto fail;
+    }
     for (; started < s->nthreads; started++) {
         if (pthread_create(&s->threads[started].tid, NULL, loop_main, &s->threads[started])) {
             set_err(err, errlen, "cannot start a thread: %s", strerror(errno));
@@ -555,6 +587,8 @@ void api_server_stop(struct api_server *s)
 {
     if (!s)
         return;
+    api_compactor_stop(s->compactor);
+    s->compactor = NULL;
     if (!atomic_exchange(&s->stop, true))
         for (int i = 0; i < s->nthreads; i++)
             if (s->threads[i].tid)

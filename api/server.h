@@ -41,6 +41,8 @@ struct api_config {
      * process committed meanwhile). NULL: writers leave that case to the reloader. */
     enum geod_err (*rebuild)(void *ctx, struct store *s, struct snapshot **out);
     void *rebuild_ctx;
+    size_t delta_max; /* facility changes a published delta holds before the compactor folds
+                       * them into a full snapshot (api/compact.h); 0: API_DELTA_MAX */
 };
 
 struct api_server;
@@ -65,6 +67,17 @@ void api_server_publish(struct api_server *s, struct snapshot *snap);
  * snap is freed and false returned. What the reloader publishes, so that a snapshot it loaded
  * before a facility write committed never hides that write. */
 bool api_server_publish_newer(struct api_server *s, struct snapshot *snap);
+
+/* A reference to the snapshot served now, for a thread that is not an event loop (release it
+ * with snapshot_free). */
+struct snapshot *api_server_acquire(struct api_server *s);
+
+/* After a facility write's publication: wakes the compactor when the served delta is over
+ * the limit. Call from a request handler (it reads the served snapshot). */
+void api_server_wrote(struct api_server *s);
+
+/* Compactions published so far (api/compact.h). */
+uint64_t api_server_compactions(struct api_server *s);
 
 /* The writers' lock: facility writes hold it from their transaction's start to their snapshot's
  * publication, so whoever holds it sees the store and the served snapshot agree (the reloader

@@ -47,6 +47,7 @@ struct serve_opts {
     int request_timeout;            /* --request-timeout SECONDS, 0: the server's default */
     int max_connections;            /* --max-connections N, 0: the server's default */
     struct tile_config tiles;       /* --tile-url, --tile-crs, ... */
+    size_t delta_max;               /* --delta-max N; 0: the default */
 };
 
 /* An option's setter: 0 when v was taken, 2 with why (naming v) when it is bad, 3 when it did
@@ -231,6 +232,17 @@ static int set_max_connections(struct serve_opts *o, const char *v, char *why, s
     return 0;
 }
 
+static int set_delta_max(struct serve_opts *o, const char *v, char *why, size_t whylen)
+{
+    long d;
+    if (!whole(v, 1, 1000000, &d)) {
+        snprintf(why, whylen, "wants 1 to 1000000, not %s", v);
+        return 2;
+    }
+    o->delta_max = (size_t)d;
+    return 0;
+}
+
 /* The tile layer of /tag/ (api/tiles.h): each setter names the value it refuses. */
 static int set_tile_url(struct serve_opts *o, const char *v, char *why, size_t whylen)
 {
@@ -280,6 +292,7 @@ static const struct opt_row {
     {"log-format", set_log_format},
     {"request-timeout", set_request_timeout},
     {"max-connections", set_max_connections},
+    {"delta-max", set_delta_max},
     {"tile-url", set_tile_url},
     {"tile-crs", set_tile_crs},
     {"tile-subdomains", set_tile_subdomains},
@@ -506,7 +519,8 @@ static int serve(struct serve_opts *op)
                              .tls_key = o.tls_key,
                              .tiles = &o.tiles,
                              .request_timeout = o.request_timeout,
-                             .max_connections = o.max_connections};
+                             .max_connections = o.max_connections,
+                             .delta_max = o.delta_max};
     struct api_server *srv;
     if (api_server_start(&cfg, snap, &srv, err, sizeof err)) {
         log_error("%s:%u: %s", o.host, (unsigned)o.port, err);

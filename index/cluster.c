@@ -9,17 +9,6 @@
 
 #define POINTS_SCAN_CELLS 4096 /* cluster_points scans the finest zoom with at most this many */
 
-struct entry {
-    uint64_t key;
-    uint32_t cat;
-    const struct ccell *cell;
-};
-
-struct cluster_scratch {
-    struct entry *e; /* one row's cells, all categories */
-    size_t n, cap;
-};
-
 enum geod_err cluster_scratch_new(struct cluster_scratch **out)
 {
     *out = calloc(1, sizeof **out);
@@ -31,17 +20,19 @@ void cluster_scratch_free(struct cluster_scratch *s)
     if (!s)
         return;
     free(s->e);
+    free(s->m);
+    free(s->own);
+    free(s->own_one);
     free(s);
 }
 
-static bool box_ok(const double b[4])
+bool cluster_box_ok(const double b[4])
 {
     return isfinite(b[0]) && isfinite(b[1]) && isfinite(b[2]) && isfinite(b[3]) && b[0] <= b[2] &&
            b[1] <= b[3];
 }
 
-/* The cells {x0, y0, x1, y1} the box spans at zoom (y0 north). */
-static void box_cells(const double b[4], int zoom, uint32_t r[4])
+void cluster_box_span(const double b[4], int zoom, uint32_t r[4])
 {
     cluster_cell(b[0], b[3], zoom, &r[0], &r[1]);
     cluster_cell(b[2], b[1], zoom, &r[2], &r[3]);
@@ -50,12 +41,11 @@ static void box_cells(const double b[4], int zoom, uint32_t r[4])
 uint64_t cluster_box_cells(const double box[4], int zoom)
 {
     uint32_t r[4];
-    box_cells(box, zoom, r);
+    cluster_box_span(box, zoom, r);
     return (uint64_t)(r[2] - r[0] + 1) * (r[3] - r[1] + 1);
 }
 
-/* The first of cells[0..n) with a key >= key. */
-static size_t lower_bound(const struct ccell *cells, size_t n, uint64_t key)
+size_t cluster_lower_bound(const struct ccell *cells, size_t n, uint64_t key)
 {
     size_t lo = 0, hi = n;
     while (lo < hi) {
@@ -68,12 +58,14 @@ static size_t lower_bound(const struct ccell *cells, size_t n, uint64_t key)
     return lo;
 }
 
-static int entry_cmp(const void *a, const void *b)
+int cluster_entry_cmp(const void *a, const void *b)
 {
     const struct entry *x = a, *y = b;
     if (x->key != y->key)
         return x->key < y->key ? -1 : 1;
-    return x->cat < y->cat ? -1 : x->cat > y->cat;
+    if (x->cat != y->cat)
+        return x->cat < y->cat ? -1 : 1;
+    return x->src < y->src ? -1 : x->src > y->src;
 }
 
 static double clamp(double v, double lo, double hi)
@@ -88,14 +80,13 @@ static int expansion_zoom(const struct cluster *c)
     cluster_grid(c->box[0][0], c->box[0][3], &x0, &y0);
     cluster_grid(c->box[0][2], c->box[0][1], &x1, &y1);
     for (int z = c->zoom + 1; z <= CLUSTER_MAX_ZOOM; z++)
-        if (x0 >> CELL_SHIFT(z) != x1 >> CELL_SHIFT(z) || y0 >> CELL_SHIFT(z) != y1 >> CELL_SHIFT(z))
+        if (x0 >> CELL_SHIFT(z) != x1 >> CELL_SHIFT(z) ||
+            y0 >> CELL_SHIFT(z) != y1 >> CELL_SHIFT(z))
             return z;
     return CLUSTER_MAX_ZOOM + 1;
 }
 
-/* The cluster of e[0..n): one cell's entries, by ascending category. */
-static void make_cluster(const struct cluster_index *ci, const struct entry *e, size_t n, int zoom,
-                         struct cluster *c)
+void cluster_make(const struct entry *e, size_t n, int zoom, struct cluster *c)
 {
     c->zoom = zoom;
     c->x = (uint32_t)e[0].key;
@@ -119,7 +110,7 @@ static void make_cluster(const struct cluster_index *ci, const struct entry *e, 
         }
     }
     if (c->count == 1) {
-        const struct cpoint *p = &ci->cat[e[0].cat].pts[e[0].cell->first];
+        const struct cpoint *p = e[0].one;
         c->id = p->id;
         c->lon = p->lon;
         c->lat = p->lat;
@@ -132,18 +123,17 @@ static void make_cluster(const struct cluster_index *ci, const struct entry *e, 
     c->expansion_zoom = expansion_zoom(c);
 }
 
-/* Gathers row y's cells of every category in mask between x0 and x1 into s, by (key, cat). */
-static enum geod_err gather_row(const struct cluster_index *ci, int zoom, uint64_t mask, uint32_t y,
-                                uint32_t x0, uint32_t x1, struct cluster_scratch *s)
+enum geod_err cluster_gather_row(const struct cluster_index *ci, int zoom, uint64_t mask,
+                                 uint32_t y, uint32_t x0, uint32_t x1, uint32_t src,
+                                 struct cluster_scratch *s)
 {
-    s->n = 0;
     uint64_t lo_key = (uint64_t)y << 32 | x0, hi_key = (uint64_t)y << 32 | x1;
     for (uint32_t k = 0; k < RTREE_MAX_CATEGORIES; k++) {
         const struct ccat *cat = &ci->cat[k];
         if (!(mask >> k & 1) || !cat->ncell[zoom])
             continue;
         const struct ccell *cells = cat->cell[zoom];
-        for (size_t i = lower_bound(cells, cat->ncell[zoom], lo_key);
+        for (size_t i = cluster_lower_bound(cells, cat->ncell[zoom], lo_key);
              i < cat->ncell[zoom] && cells[i].key <= hi_key; i++) {
             if (s->n == s->cap) {
                 size_t cap = s->cap ? 2 * s->cap : 256;
@@ -153,31 +143,33 @@ static enum geod_err gather_row(const struct cluster_index *ci, int zoom, uint64
                 s->e = e;
                 s->cap = cap;
             }
-            s->e[s->n++] = (struct entry){cells[i].key, k, &cells[i]};
+            s->e[s->n++] = (struct entry){cells[i].key, k, src, &cells[i],
+                                          cells[i].count == 1 ? &cat->pts[cells[i].first] : NULL};
         }
     }
-    if (s->n > 1)
-        qsort(s->e, s->n, sizeof *s->e, entry_cmp);
     return GEOD_OK;
 }
 
 enum geod_err cluster_query(const struct cluster_index *ci, const double box[4], int zoom,
                             uint64_t mask, struct cluster_scratch *s, cluster_fn fn, void *udata)
 {
-    if (!box_ok(box) || zoom < 0 || zoom > CLUSTER_MAX_ZOOM)
+    if (!cluster_box_ok(box) || zoom < 0 || zoom > CLUSTER_MAX_ZOOM)
         return GEOD_EINVAL;
     uint32_t r[4];
-    box_cells(box, zoom, r);
+    cluster_box_span(box, zoom, r);
     struct cluster c;
     for (uint64_t y = r[1]; y <= r[3]; y++) {
-        enum geod_err rc = gather_row(ci, zoom, mask, (uint32_t)y, r[0], r[2], s);
+        s->n = 0;
+        enum geod_err rc = cluster_gather_row(ci, zoom, mask, (uint32_t)y, r[0], r[2], SRC_BASE, s);
         if (rc)
             return rc;
+        if (s->n > 1)
+            qsort(s->e, s->n, sizeof *s->e, cluster_entry_cmp);
         for (size_t i = 0; i < s->n;) {
             size_t j = i + 1;
             while (j < s->n && s->e[j].key == s->e[i].key)
                 j++;
-            make_cluster(ci, s->e + i, j - i, zoom, &c);
+            cluster_make(s->e + i, j - i, zoom, &c);
             if (!fn(udata, &c))
                 return GEOD_OK;
             i = j;
@@ -189,13 +181,13 @@ enum geod_err cluster_query(const struct cluster_index *ci, const double box[4],
 enum geod_err cluster_points(const struct cluster_index *ci, const double box[4], uint64_t mask,
                              cluster_point_fn fn, void *udata)
 {
-    if (!box_ok(box))
+    if (!cluster_box_ok(box))
         return GEOD_EINVAL;
     int zoom = CLUSTER_MAX_ZOOM; /* the finest zoom whose cells over the box are few */
     while (zoom > 0 && cluster_box_cells(box, zoom) > POINTS_SCAN_CELLS)
         zoom--;
     uint32_t r[4];
-    box_cells(box, zoom, r);
+    cluster_box_span(box, zoom, r);
     for (uint32_t k = 0; k < RTREE_MAX_CATEGORIES; k++) {
         const struct ccat *cat = &ci->cat[k];
         if (!(mask >> k & 1) || !cat->n)
@@ -204,8 +196,8 @@ enum geod_err cluster_points(const struct cluster_index *ci, const double box[4]
         size_t nc = cat->ncell[zoom];
         for (uint64_t y = r[1]; y <= r[3]; y++) {
             uint64_t hi_key = y << 32 | r[2];
-            for (size_t i = lower_bound(cells, nc, y << 32 | r[0]); i < nc && cells[i].key <= hi_key;
-                 i++) {
+            for (size_t i = cluster_lower_bound(cells, nc, y << 32 | r[0]);
+                 i < nc && cells[i].key <= hi_key; i++) {
                 const struct cpoint *p = &cat->pts[cells[i].first];
                 for (uint32_t j = 0; j < cells[i].count; j++, p++)
                     if (p->lon >= box[0] && p->lon <= box[2] && p->lat >= box[1] &&

@@ -22,11 +22,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CLUSTER_MAX_ZOOM 16    /* clusters at zooms 0..16; single points above */
-#define CLUSTER_ZOOM_LIMIT 24  /* the highest zoom cluster_cell accepts */
-#define CLUSTER_CELL_PX 64     /* a cell's side in screen pixels at its zoom */
+#define CLUSTER_MAX_ZOOM 16                    /* clusters at zooms 0..16; single points above */
+#define CLUSTER_ZOOM_LIMIT 24                  /* the highest zoom cluster_cell accepts */
+#define CLUSTER_CELL_PX 64                     /* a cell's side in screen pixels at its zoom */
 #define CLUSTER_MERCATOR_LAT 85.05112877980659 /* Web Mercator's latitude limit */
-#define CLUSTER_NSYS 3         /* boxes in the systems of index/crs.h: WGS-84, GCJ-02, BD-09 */
+#define CLUSTER_NSYS 3 /* boxes in the systems of index/crs.h: WGS-84, GCJ-02, BD-09 */
 
 struct cluster_index;
 struct cluster_scratch; /* per-thread working memory for cluster_query */
@@ -65,7 +65,7 @@ struct cluster {
     struct cluster_part parts[RTREE_MAX_CATEGORIES]; /* by ascending category */
 };
 
-typedef bool (*cluster_fn)(void *udata, const struct cluster *c);            /* false: stop */
+typedef bool (*cluster_fn)(void *udata, const struct cluster *c); /* false: stop */
 typedef bool (*cluster_point_fn)(void *udata, uint32_t id, double lon, double lat);
 
 enum geod_err cluster_scratch_new(struct cluster_scratch **out);
@@ -82,5 +82,24 @@ enum geod_err cluster_query(const struct cluster_index *c, const double box[4], 
  * mask, in no particular order, to fn until it returns false. GEOD_EINVAL for a bad box. */
 enum geod_err cluster_points(const struct cluster_index *c, const double box[4], uint64_t mask,
                              cluster_point_fn fn, void *udata);
+
+/* A change on top of an index (a snapshot's delta): the points of `add` join it and those of
+ * `gone` leave it (the index holds them, with the same ids, positions and categories);
+ * removed(udata, id) says whether a point of the index is one of gone's. add and gone may be
+ * NULL. */
+struct cluster_overlay {
+    const struct cluster_index *add, *gone;
+    bool (*removed)(void *udata, uint32_t id);
+    void *udata;
+};
+
+/* cluster_query over the index as changed by ov: the same clusters, bit for bit (counts, sums
+ * added in the builder's order, boxes, single members), as cluster_query over an index built
+ * from the changed points. Cells the change does not touch come from the index as they are;
+ * a touched cell is recomputed from its untouched quarters down to the finest zoom, where only
+ * touched cells' members are read. Errors as cluster_query. (cluster_overlay.c) */
+enum geod_err cluster_query_overlay(const struct cluster_index *c, const struct cluster_overlay *ov,
+                                    const double box[4], int zoom, uint64_t mask,
+                                    struct cluster_scratch *s, cluster_fn fn, void *udata);
 
 #endif

@@ -56,6 +56,21 @@ static uint64_t spread(uint32_t v)
     return x;
 }
 
+uint64_t cluster_morton(uint32_t x, uint32_t y)
+{
+    return spread(x) | spread(y) << 1;
+}
+
+void cluster_positions(double lon, double lat, double pos[CLUSTER_NSYS][2])
+{
+    static const enum crs_id sys[CLUSTER_NSYS] = {CRS_WGS84, CRS_GCJ02, CRS_BD09};
+    for (int s = 0; s < CLUSTER_NSYS; s++)
+        if (crs_convert(CRS_WGS84, sys[s], lon, lat, &pos[s][0], &pos[s][1])) {
+            pos[s][0] = lon;
+            pos[s][1] = lat;
+        }
+}
+
 static int bpoint_cmp(const void *a, const void *b)
 {
     const struct bpoint *x = a, *y = b;
@@ -176,13 +191,8 @@ static void to_bpoint(const struct rtree_item *it, struct bpoint *b)
 {
     b->p = (struct cpoint){.lon = it->lon, .lat = it->lat, .id = it->id};
     cluster_grid(it->lon, it->lat, &b->p.x, &b->p.y);
-    b->morton = spread(b->p.x) | spread(b->p.y) << 1;
-    static const enum crs_id sys[CLUSTER_NSYS] = {CRS_WGS84, CRS_GCJ02, CRS_BD09};
-    for (int s = 0; s < CLUSTER_NSYS; s++)
-        if (crs_convert(CRS_WGS84, sys[s], it->lon, it->lat, &b->pos[s][0], &b->pos[s][1])) {
-            b->pos[s][0] = it->lon;
-            b->pos[s][1] = it->lat;
-        }
+    b->morton = cluster_morton(b->p.x, b->p.y);
+    cluster_positions(it->lon, it->lat, b->pos);
 }
 
 enum geod_err cluster_build(const struct rtree_item *items, size_t n, struct cluster_index **out)

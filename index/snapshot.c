@@ -1,7 +1,8 @@
-/* snapshot.c - building and reading immutable facility snapshots. Strings live in one arena;
- * while building, records hold arena offsets, turned into pointers once the arena stops moving. */
-#include "index/snapshot.h"
+/* snapshot.c - building and reading immutable full facility snapshots (derived ones:
+ * snapshot_delta.c). Strings live in one arena; while building, records hold arena offsets,
+ * turned into pointers once the arena stops moving. */
 #include "index/geohash.h"
+#include "index/snapshot_impl.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -39,7 +40,13 @@ struct snapshot_builder {
     struct enterprises_builder *ent;
     const struct pinyin_table *pt;
     const struct pinyin_overrides *ov;
+    enum geod_err err; /* snapshot_compact's add_live */
 };
+
+void snapshot_parts_retain(struct snapshot_parts *p)
+{
+    atomic_fetch_add(&p->refs, 1);
+}
 
 static void parts_release(struct snapshot_parts *p)
 {
@@ -188,21 +195,55 @@ static enum geod_err build_enterprises(struct snapshot_builder *b, struct snapsh
     return rc ? rc : enterprises_builder_finish(eb, s->pinyin, s->overrides, &s->ent);
 }
 
-/* For each division, the community_center facility whose division_code is its code. */
+/* For each division, its community_center facilities (whose division_code is its code) by
+ * ascending id, and the first of them as the one responsible. */
 static enum geod_err link_responsible(struct snapshot *s)
 {
-    s->responsible = calloc(s->div->n ? s->div->n : 1, sizeof *s->responsible);
-    if (!s->responsible)
+    size_t nd = s->div->n;
+    s->responsible = calloc(nd ? nd : 1, sizeof *s->responsible);
+    s->cc_at = calloc(nd + 1, sizeof *s->cc_at);
+    if (!s->responsible || !s->cc_at)
         return GEOD_ENOMEM;
     int cc = snapshot_category(s, "community_center", strlen("community_center"));
-    for (size_t i = 0; cc >= 0 && i < s->n; i++) { /* ascending ids: the first one wins */
+    size_t ncc = 0;
+    for (size_t i = 0; cc >= 0 && i < s->n; i++)
+        ncc += s->fac[i].cat == cc && s->fac[i].division_code;
+    int32_t *dv = malloc((ncc ? ncc : 1) * sizeof *dv);
+    s->cc_id = malloc((ncc ? ncc : 1) * sizeof *s->cc_id);
+    if (!dv || !s->cc_id) {
+        free(dv);
+        return GEOD_ENOMEM;
+    }
+    for (size_t i = 0, j = 0; cc >= 0 && i < s->n; i++) { /* ascending ids */
         const struct facility *f = &s->fac[i];
         if (f->cat != cc || !f->division_code)
             continue;
-        int32_t d = divisions_find(s->div, f->division_code, strlen(f->division_code));
-        if (d >= 0 && !s->responsible[d])
-            s->responsible[d] = f->id;
+        dv[j] = divisions_find(s->div, f->division_code, strlen(f->division_code));
+        if (dv[j] >= 0)
+            s->cc_at[dv[j] + 1]++;
+        j++;
     }
+    for (size_t d = 0; d < nd; d++)
+        s->cc_at[d + 1] += s->cc_at[d];
+    uint32_t *fill = malloc((nd ? nd : 1) * sizeof *fill);
+    if (!fill) {
+        free(dv);
+        return GEOD_ENOMEM;
+    }
+    memcpy(fill, s->cc_at, nd * sizeof *fill);
+    for (size_t i = 0, j = 0; cc >= 0 && i < s->n; i++) { /* ascending ids: the first one wins */
+        const struct facility *f = &s->fac[i];
+        if (f->cat != cc || !f->division_code)
+            continue;
+        int32_t d = dv[j++];
+        if (d < 0)
+            continue;
+        if (!s->responsible[d])
+            s->responsible[d] = f->id;
+        s->cc_id[fill[d]++] = f->id;
+    }
+    free(fill);
+    free(dv);
     return GEOD_OK;
 }
 
@@ -228,6 +269,7 @@ enum geod_err snapshot_builder_finish(struct snapshot_builder *b, uint64_t gener
     struct snapshot *s = calloc(1, sizeof *s);
     if (!s)
         goto done;
+    atomic_init(&s->refs, 1);
     if (b->n)
         qsort(b->fac, b->n, sizeof *b->fac, bfac_cmp);
     for (size_t i = 1; i < b->n; i++) {
@@ -238,6 +280,7 @@ enum geod_err snapshot_builder_finish(struct snapshot_builder *b, uint64_t gener
     }
     s->generation = generation;
     s->n = b->n;
+    s->nfac = b->n;
     s->max_id = b->n ? b->fac[b->n - 1].f.id : 0;
     s->arena = b->arena; /* the snapshot takes the arena over */
     s->arena_len = b->arena_len;
@@ -317,8 +360,16 @@ done:
 
 void snapshot_free(struct snapshot *s)
 {
-    if (!s)
+    if (!s || atomic_fetch_sub(&s->refs, 1) != 1)
         return;
+    if (s->base) { /* derived: the indexes and records are the base's */
+        snapshot_delta_free(s->delta);
+        parts_release(s->parts);
+        free(s->responsible);
+        snapshot_free(s->base);
+        free(s);
+        return;
+    }
     rtree_free(s->tree);
     cluster_free(s->clusters);
     if (s->parts) {
@@ -329,19 +380,28 @@ void snapshot_free(struct snapshot *s)
         enterprises_free(s->ent);
     }
     free(s->responsible);
+    free(s->cc_at);
+    free(s->cc_id);
     free((void *)s->fac);
     free(s->slot);
     free(s->arena);
     free(s);
 }
 
-const struct facility *snapshot_get(const struct snapshot *s, uint32_t id)
+struct snapshot *snapshot_ref(const struct snapshot *s)
+{
+    struct snapshot *m = (struct snapshot *)s; /* the count is the one mutable part */
+    atomic_fetch_add(&m->refs, 1);
+    return m;
+}
+
+const struct facility *snapshot_base_get(const struct snapshot *s, uint32_t id)
 {
     if (id > s->max_id)
         return NULL;
     if (s->slot)
         return s->slot[id] ? &s->fac[s->slot[id] - 1] : NULL;
-    size_t lo = 0, hi = s->n;
+    size_t lo = 0, hi = s->nfac;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         if (s->fac[mid].id < id)
@@ -349,7 +409,35 @@ const struct facility *snapshot_get(const struct snapshot *s, uint32_t id)
         else
             hi = mid;
     }
-    return lo < s->n && s->fac[lo].id == id ? &s->fac[lo] : NULL;
+    return lo < s->nfac && s->fac[lo].id == id ? &s->fac[lo] : NULL;
+}
+
+const struct facility *snapshot_get(const struct snapshot *s, uint32_t id)
+{
+    if (s->delta) {
+        ssize_t i = snapshot_delta_find(s->delta, id);
+        if (i >= 0)
+            return s->delta->rec[i] ? &s->delta->rec[i]->f : NULL;
+    }
+    return snapshot_base_get(s, id);
+}
+
+void snapshot_foreach(const struct snapshot *s, bool (*fn)(void *udata, const struct facility *f),
+                      void *udata)
+{
+    const struct snapshot_delta *d = s->delta;
+    size_t i = 0, j = 0, nd = d ? d->n : 0;
+    while (i < s->nfac || j < nd) {
+        if (j < nd && (i == s->nfac || d->ids[j] <= s->fac[i].id)) {
+            if (i < s->nfac && s->fac[i].id == d->ids[j])
+                i++; /* hidden by the delta */
+            if (d->rec[j] && !fn(udata, &d->rec[j]->f))
+                return;
+            j++;
+        } else if (!fn(udata, &s->fac[i++])) {
+            return;
+        }
+    }
 }
 
 int snapshot_category(const struct snapshot *s, const char *id, size_t len)
@@ -362,13 +450,19 @@ int snapshot_category(const struct snapshot *s, const char *id, size_t len)
 
 size_t snapshot_bytes(const struct snapshot *s)
 {
-    size_t b = sizeof *s + s->n * sizeof *s->fac + (s->slot ? (size_t)s->max_id + 1 : 0) * sizeof *s->slot;
+    if (s->base)
+        return sizeof *s + s->div->n * sizeof *s->responsible + snapshot_delta_bytes(s->delta) +
+               snapshot_bytes(s->base);
+    size_t b = sizeof *s + s->nfac * sizeof *s->fac +
+               (s->slot ? (size_t)s->max_id + 1 : 0) * sizeof *s->slot;
     if (s->tree)
         b += rtree_bytes(s->tree);
     if (s->clusters)
         b += cluster_bytes(s->clusters);
     if (s->div)
         b += divisions_bytes(s->div) + s->div->n * sizeof *s->responsible;
+    if (s->cc_at)
+        b += (s->div->n + 1 + s->cc_at[s->div->n]) * sizeof *s->cc_at;
     if (s->div_names)
         b += names_bytes(s->div_names);
     if (s->ent)
@@ -376,43 +470,51 @@ size_t snapshot_bytes(const struct snapshot *s)
     return b + s->arena_len;
 }
 
-enum geod_err snapshot_derive(const struct snapshot *base, const struct facility_in *put,
-                              uint32_t drop, uint64_t generation, struct snapshot **out)
+static bool add_live(void *udata, const struct facility *f)
+{
+    struct snapshot_builder *b = udata;
+    struct facility_in in = {
+        .id = f->id,
+        .version = f->version,
+        .category = b->arena + b->cat[f->cat].id,
+        .lon = f->lon,
+        .lat = f->lat,
+        .name = f->name,
+        .address = f->address,
+        .phone = f->phone,
+        .hours = f->hours,
+        .division_code = f->division_code,
+        .source = f->source,
+    };
+    b->err = snapshot_builder_add(b, &in);
+    return b->err == GEOD_OK;
+}
+
+enum geod_err snapshot_compact(const struct snapshot *s, struct snapshot **out)
 {
     *out = NULL;
     struct snapshot_builder *b;
     enum geod_err rc = snapshot_builder_new(&b);
     if (rc)
         return rc;
-    for (size_t c = 0; !rc && c < base->ncat; c++)
-        rc = snapshot_builder_category(b, base->cats[c].id, base->cats[c].name_zh);
-    uint32_t skip = put ? put->id : 0;
-    for (size_t i = 0; !rc && i < base->n; i++) {
-        const struct facility *f = &base->fac[i];
-        if (f->id == skip || f->id == drop)
-            continue;
-        struct facility_in in = {
-            .id = f->id, .version = f->version, .category = base->cats[f->cat].id,
-            .lon = f->lon, .lat = f->lat, .name = f->name, .address = f->address,
-            .phone = f->phone, .hours = f->hours, .division_code = f->division_code,
-            .source = f->source,
-        };
-        rc = snapshot_builder_add(b, &in);
+    for (size_t c = 0; !rc && c < s->ncat; c++)
+        rc = snapshot_builder_category(b, s->cats[c].id, s->cats[c].name_zh);
+    if (!rc) {
+        snapshot_foreach(s, add_live, b);
+        rc = b->err;
     }
-    if (!rc && put)
-        rc = snapshot_builder_add(b, put);
     if (rc) {
         snapshot_builder_free(b);
         return rc;
     }
-    b->pt = base->pinyin;
-    b->ov = base->overrides;
-    atomic_fetch_add(&base->parts->refs, 1);
-    b->shared = base->parts;
-    rc = snapshot_builder_finish(b, generation, out);
+    b->pt = s->pinyin;
+    b->ov = s->overrides;
+    snapshot_parts_retain(s->parts);
+    b->shared = s->parts;
+    rc = snapshot_builder_finish(b, s->generation, out);
     if (!rc) {
-        (*out)->seq[0] = base->seq[0];
-        (*out)->seq[1] = base->seq[1];
+        (*out)->seq[0] = s->seq[0];
+        (*out)->seq[1] = s->seq[1];
     }
     return rc;
 }

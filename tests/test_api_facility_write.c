@@ -31,7 +31,7 @@ static char dir[64], seed[128];
 static struct geodproc geod;
 static bool up;
 static char tok_admin[128], tok_wk[128], tok_wc[128]; /* bearer tokens: adm, wk (420102), wc */
-static char ck_wk[128], csrf_wk[128];                  /* a cookie session of wk */
+static char ck_wk[128], csrf_wk[128];                 /* a cookie session of wk */
 
 struct answer {
     int status;
@@ -64,8 +64,8 @@ static int req(struct http_client *c, const char *method, const char *target, co
         if ((v = http_header(&r, "Location")))
             snprintf(a->location, sizeof a->location, "%s", v);
         a->js = json_loadb(r.body, r.body_len, 0, NULL);
-        T_CHECKF(a->js || r.status >= 500, "%s %s: %d not JSON: %.200s", method, target,
-                 r.status, r.body);
+        T_CHECKF(a->js || r.status >= 500, "%s %s: %d not JSON: %.200s", method, target, r.status,
+                 r.body);
     }
     http_resp_free(&r);
     return a->status;
@@ -201,7 +201,8 @@ static void test_auth(void)
     T_CHECK(str_at(a.js, "name", NULL) && !strcmp(str_at(a.js, "name", NULL), "认证测试避难所"));
     answer_free(&a);
     /* bearer: no CSRF token */
-    T_CHECK(create(c, tok_wk, "shelter", "持令牌测试避难所", JA_LON - 0.003, JA_LAT + 0.003, NULL) > 0);
+    T_CHECK(create(c, tok_wk, "shelter", "持令牌测试避难所", JA_LON - 0.003, JA_LAT + 0.003, NULL) >
+            0);
     http_client_free(c);
 }
 
@@ -214,8 +215,7 @@ static void test_district(void)
     body_at(b, sizeof b, "elderly_care", "辖区测试养老院", JA_LON, JA_LAT + 0.003, NULL);
     struct answer a;
     as(c, tok_wc, "POST", "/v1/facilities", NULL, b, &a); /* 武昌's worker in 江岸 */
-    T_CHECKF(is_error(&a, 403, "forbidden", NULL), "outside the district: %d %s", a.status,
-             a.body);
+    T_CHECKF(is_error(&a, 403, "forbidden", NULL), "outside the district: %d %s", a.status, a.body);
     answer_free(&a);
     uint32_t id = create(c, tok_wk, "elderly_care", "辖区测试养老院", JA_LON, JA_LAT + 0.003, NULL);
     char t[64];
@@ -227,8 +227,7 @@ static void test_district(void)
     T_CHECKF(is_error(&a, 403, "forbidden", NULL), "delete outside: %d %s", a.status, a.body);
     answer_free(&a);
     /* moving it out of 江岸 is refused to 江岸's worker too (武昌区 lies south of the river) */
-    as(c, tok_wk, "PATCH", t, "\"1\"",
-       "{\"lon\":114.3162,\"lat\":30.5433,\"crs\":\"wgs84\"}", &a);
+    as(c, tok_wk, "PATCH", t, "\"1\"", "{\"lon\":114.3162,\"lat\":30.5433,\"crs\":\"wgs84\"}", &a);
     T_CHECKF(is_error(&a, 403, "forbidden", NULL), "move outside: %d %s", a.status, a.body);
     answer_free(&a);
     as(c, tok_admin, "PATCH", t, "\"1\"", "{\"phone\":\"027-8888 8888\"}", &a);
@@ -261,7 +260,8 @@ static void test_validation(void)
         {"", "invalid_body", NULL, 400},
         {"{\"category\":\"hospital\",\"name\":7,\"lon\":114.3,\"lat\":30.6,\"crs\":\"wgs84\"}",
          "invalid_field", "name", 400},
-        {"{\"category\":\"hospital\",\"name\":\"a\",\"lon\":\"114.3\",\"lat\":30.6,\"crs\":\"wgs84\"}",
+        {"{\"category\":\"hospital\",\"name\":\"a\",\"lon\":\"114.3\",\"lat\":30.6,\"crs\":"
+         "\"wgs84\"}",
          "invalid_field", "lon", 400},
         {"{\"category\":\"hospital\",\"name\":\"a\",\"lon\":114.3,\"lat\":91,\"crs\":\"wgs84\"}",
          "out_of_range", "lat", 400},
@@ -311,8 +311,8 @@ static void test_validation(void)
     struct answer a;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         as(c, tok_admin, "POST", "/v1/facilities", NULL, bad[i].body, &a);
-        T_CHECKF(is_error(&a, bad[i].status, bad[i].code, bad[i].param),
-                 "case %zu (%s): %d %s", i, bad[i].code, a.status, a.body);
+        T_CHECKF(is_error(&a, bad[i].status, bad[i].code, bad[i].param), "case %zu (%s): %d %s", i,
+                 bad[i].code, a.status, a.body);
         answer_free(&a);
     }
     /* a name over 256 bytes, then one of 1 MB (the body cap is 16 KB) */
@@ -326,8 +326,7 @@ static void test_validation(void)
         if (k == 0)
             T_CHECKF(is_error(&a, 400, "field_too_long", "name"), "300 bytes: %s", a.body);
         else
-            T_CHECKF(is_error(&a, 413, "body_too_long", NULL), "1 MB: %d %.200s", a.status,
-                     a.body);
+            T_CHECKF(is_error(&a, 413, "body_too_long", NULL), "1 MB: %d %.200s", a.status, a.body);
         answer_free(&a);
     }
     free(big);
@@ -341,13 +340,11 @@ static void test_validation(void)
     as(c, tok_admin, "PATCH", "/v1/facilities/1", "\"1\"", "{}", &a);
     T_CHECKF(is_error(&a, 400, "invalid_body", NULL), "empty patch: %s", a.body);
     answer_free(&a);
-    as(c, tok_admin, "PATCH", "/v1/facilities/1", "\"1\"", "{\"lon\":114.3,\"crs\":\"wgs84\"}",
-       &a);
+    as(c, tok_admin, "PATCH", "/v1/facilities/1", "\"1\"", "{\"lon\":114.3,\"crs\":\"wgs84\"}", &a);
     T_CHECKF(is_error(&a, 400, "missing_field", "lat"), "lon alone: %s", a.body);
     answer_free(&a);
     as(c, tok_admin, "PATCH", "/v1/facilities/1", "\"1\"", "{\"confirm_duplicate\":true}", &a);
-    T_CHECKF(is_error(&a, 400, "unknown_field", "confirm_duplicate"), "patch confirm: %s",
-             a.body);
+    T_CHECKF(is_error(&a, 400, "unknown_field", "confirm_duplicate"), "patch confirm: %s", a.body);
     answer_free(&a);
     T_CHECKF(facility_count(c) == before, "bad bodies wrote something: %zu -> %zu", before,
              facility_count(c));
@@ -378,7 +375,8 @@ static void visible_everywhere(uint32_t id, const char *name, int64_t version, d
         bool found = false;
         json_t *res = json_object_get(a.js, "results"), *x;
         size_t k;
-        json_array_foreach(res, k, x) {
+        json_array_foreach(res, k, x)
+        {
             if (int_at(x, "id") == id)
                 found = name && !strcmp(str_at(x, "name", NULL), name) &&
                         int_at(x, "version") == version;
@@ -415,8 +413,10 @@ static void test_round_trip_and_visibility(void)
     T_CHECKF(a.status == 200, "GET: %d", a.status);
     T_CHECK(fabs(json_number_value(json_object_get(a.js, "lon")) - 114.3111) < 2e-7);
     T_CHECK(fabs(json_number_value(json_object_get(a.js, "lat")) - 30.5901) < 2e-7);
-    T_CHECK(str_at(a.js, "address", NULL) && !strcmp(str_at(a.js, "address", NULL), "江岸区测试路1号"));
-    T_CHECK(str_at(a.js, "hours", NULL) && !strcmp(str_at(a.js, "hours", NULL), "Mo-Fr 08:30-17:30"));
+    T_CHECK(str_at(a.js, "address", NULL) &&
+            !strcmp(str_at(a.js, "address", NULL), "江岸区测试路1号"));
+    T_CHECK(str_at(a.js, "hours", NULL) &&
+            !strcmp(str_at(a.js, "hours", NULL), "Mo-Fr 08:30-17:30"));
     T_CHECK(str_at(a.js, "phone", NULL) && !strcmp(str_at(a.js, "phone", NULL), "027-12345678"));
     T_CHECK(str_at(a.js, "division_code", NULL) &&
             !strncmp(str_at(a.js, "division_code", NULL), "420102", 6));
@@ -429,7 +429,8 @@ static void test_round_trip_and_visibility(void)
     answer_free(&a);
     visible_everywhere(id, "往返测试救助站", 1, wlon, wlat, "relief_station");
     /* a change and a deletion are as visible */
-    as(c, tok_wk, "PATCH", loc, "\"1\"", "{\"name\":\"往返测试救助站（新）\",\"address\":null}", &a);
+    as(c, tok_wk, "PATCH", loc, "\"1\"", "{\"name\":\"往返测试救助站（新）\",\"address\":null}",
+       &a);
     T_CHECKF(a.status == 200 && int_at(a.js, "version") == 2 && !strcmp(a.etag, "\"2\"") &&
                  json_is_null(json_object_get(a.js, "address")),
              "PATCH: %d %s", a.status, a.body);
@@ -447,8 +448,8 @@ static void test_versions(void)
     if (!up)
         return;
     struct http_client *c = client();
-    uint32_t id = create(c, tok_wk, "elderly_daycare", "版本测试日间照料中心", JA_LON - 0.004,
-                         JA_LAT, NULL);
+    uint32_t id =
+        create(c, tok_wk, "elderly_daycare", "版本测试日间照料中心", JA_LON - 0.004, JA_LAT, NULL);
     char t[64];
     snprintf(t, sizeof t, "/v1/facilities/%u", (unsigned)id);
     struct answer a;
@@ -548,9 +549,10 @@ static void test_history_and_revert(void)
     snprintf(t, sizeof t, "/v1/facilities/%u", (unsigned)id);
     snprintf(rv, sizeof rv, "%s/revert", t);
     struct answer a;
-    const char *changes[] = {"{\"name\":\"历史测试登记处（二）\"}",
-                             "{\"lon\":114.3092,\"lat\":30.5961,\"crs\":\"wgs84\",\"phone\":\"12345\"}",
-                             "{\"hours\":null,\"category\":\"婚姻登记处\",\"address\":\"某路2号\"}"};
+    const char *changes[] = {
+        "{\"name\":\"历史测试登记处（二）\"}",
+        "{\"lon\":114.3092,\"lat\":30.5961,\"crs\":\"wgs84\",\"phone\":\"12345\"}",
+        "{\"hours\":null,\"category\":\"婚姻登记处\",\"address\":\"某路2号\"}"};
     for (int i = 0; i < 3; i++) {
         char v[16];
         snprintf(v, sizeof v, "%d", i + 1);
@@ -590,10 +592,10 @@ static void test_history_and_revert(void)
     h = history(c, tok_wc, id, &st); /* any logged-in user may read it */
     T_CHECKF(st == 200, "history: %d", st);
     json_t *rows = json_object_get(h, "history");
-    static const char *const actions[] = {"create", "update", "update", "update", "delete",
-                                          "revert"};
-    static const char *const actors[] = {"user:wk", "user:wk", "user:wk", "user:wk", "user:wk",
-                                         "user:adm"};
+    static const char *const actions[] = {"create", "update", "update",
+                                          "update", "delete", "revert"};
+    static const char *const actors[] = {"user:wk", "user:wk", "user:wk",
+                                         "user:wk", "user:wk", "user:adm"};
     T_CHECKF(json_array_size(rows) == 6 && int_at(h, "count") == 6, "rows %zu",
              json_array_size(rows));
     json_t *prev_after = NULL;
@@ -612,17 +614,17 @@ static void test_history_and_revert(void)
     }
     json_t *v2 = json_object_get(json_array_get(rows, 1), "after");
     json_t *v6 = json_object_get(json_array_get(rows, 5), "after");
-    static const char *const same[] = {"category", "name", "address", "phone", "hours", "lon",
-                                       "lat", "division_code"};
+    static const char *const same[] = {"category", "name", "address", "phone",
+                                       "hours",    "lon",  "lat",     "division_code"};
     for (size_t k = 0; k < sizeof same / sizeof same[0]; k++)
         T_CHECKF(json_equal(json_object_get(v2, same[k]), json_object_get(v6, same[k])),
                  "reverted %s differs", same[k]);
-    T_CHECK(int_at(json_array_get(rows, 4) ? json_object_get(json_array_get(rows, 4), "after")
-                                           : NULL,
-                   "deleted") == 1);
+    T_CHECK(
+        int_at(json_array_get(rows, 4) ? json_object_get(json_array_get(rows, 4), "after") : NULL,
+               "deleted") == 1);
     T_CHECK(int_at(v6, "deleted") == 0);
-    T_CHECK(!strcmp(str_at(json_object_get(json_array_get(rows, 2), "after"), "phone", NULL),
-                    "12345"));
+    T_CHECK(
+        !strcmp(str_at(json_object_get(json_array_get(rows, 2), "after"), "phone", NULL), "12345"));
     json_decref(h);
     h = history(c, tok_wk, 4000000000u, &st);
     T_CHECKF(st == 404, "history of nothing: %d", st);
@@ -631,6 +633,40 @@ static void test_history_and_revert(void)
 }
 
 /* nothing made the reloader rebuild: the writes published themselves */
+/* 405 names the methods of the resource asked (as the contract lists them), and only those. */
+static void test_methods(void)
+{
+    if (!up)
+        return;
+    struct http_client *c = client();
+    static const char *const cases[][3] = {
+        {"PUT", "/v1/facilities/1", "GET, HEAD, PATCH, DELETE"},
+        {"POST", "/v1/facilities/1", "GET, HEAD, PATCH, DELETE"},
+        {"OPTIONSX", "/v1/facilities/1", "GET, HEAD, PATCH, DELETE"},
+        {"PUT", "/v1/facilities/1/history", "GET, HEAD"},
+        {"DELETE", "/v1/facilities/1/history", "GET, HEAD"},
+        {"GET", "/v1/facilities/1/revert", "POST"},
+        {"PATCH", "/v1/facilities/1/revert", "POST"},
+        {"PUT", "/v1/facilities", "POST"},
+        {"GET", "/v1/facilities", "POST"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct http_resp r;
+        enum http_err e = http_request(c, cases[i][0], cases[i][1], NULL, NULL, 0, &r);
+        const char *allow = e ? NULL : http_header(&r, "Allow");
+        T_CHECKF(!e && r.status == 405 && allow && !strcmp(allow, cases[i][2]) &&
+                     strstr(r.body, "\"method_not_allowed\""),
+                 "%s %s: %d, Allow %s (want %s)", cases[i][0], cases[i][1], e ? -1 : r.status,
+                 allow ? allow : "(none)", cases[i][2]);
+        http_resp_free(&r);
+    }
+    struct answer a;
+    as(c, NULL, "PUT", "/v1/facilities/1/nothing", NULL, NULL, &a);
+    T_CHECKF(is_error(&a, 404, "not_found", NULL), "PUT on no resource: %d %s", a.status, a.body);
+    answer_free(&a);
+    http_client_free(c);
+}
+
 static void test_no_rebuild(void)
 {
     char *log = geodproc_stderr(&geod);
@@ -650,6 +686,7 @@ int main(void)
     T_RUN(test_versions);
     T_RUN(test_duplicates);
     T_RUN(test_history_and_revert);
+    T_RUN(test_methods);
     T_RUN(test_no_rebuild);
     geodproc_cleanup(&geod);
     unlink(seed);
