@@ -5,6 +5,14 @@
 #include "data/store_write.h"
 
 #include <stdio.h>
+#include <time.h>
+
+static uint64_t mono_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
 
 const struct snapshot *api_current(struct api_thread *th); /* api/server.c */
 
@@ -28,6 +36,7 @@ bool api_write_begin(struct api_req *r, struct api_write *w)
         return false;
     }
     w->open = true;
+    w->t0_ns = mono_ns();
     return true;
 }
 
@@ -89,6 +98,8 @@ bool api_write_commit(struct api_write *w, uint32_t id)
         return false;
     }
     /* committed and durable: from here on the answer is a success */
+    uint64_t committed = mono_ns();
+    metrics_record_write(r->th->metrics, METRICS_WRITE_COMMIT, committed - w->t0_ns);
     rc = api_server_update(r->th->server, derive, &d);
     if (rc) {
         struct snapshot *snap;
@@ -100,6 +111,8 @@ bool api_write_commit(struct api_write *w, uint32_t id)
         log_error("facility %u was written but not yet published (%s); the reloader "
                   "will",
                   (unsigned)id, geod_strerror(rc));
+    else
+        metrics_record_write(r->th->metrics, METRICS_WRITE_PUBLISH, mono_ns() - committed);
     store_facility_row_free(&row);
     api_server_write_unlock(r->th->server);
     w->open = false;

@@ -17,6 +17,7 @@
 struct api_write {
     struct api_req *r;
     int64_t seq_before[2]; /* store_audit_seq at BEGIN */
+    uint64_t t0_ns;        /* when BEGIN succeeded (CLOCK_MONOTONIC), for /metrics */
     bool open;
 };
 

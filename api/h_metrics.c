@@ -41,6 +41,29 @@ static void out(struct text *t, const char *fmt, ...)
     }
 }
 
+/* One labelled series of a histogram (buckets not cumulative, as counted); nothing when empty. */
+static void histogram(struct text *t, const char *name, const char *label, const char *value,
+                      const _Atomic uint64_t *bucket, uint64_t sum_ns)
+{
+    uint64_t n = 0;
+    for (int b = 0; b < METRICS_BUCKETS; b++)
+        n += bucket[b];
+    if (!n)
+        return;
+    uint64_t cum = 0;
+    for (int b = 0; b < METRICS_BUCKETS; b++) {
+        cum += bucket[b];
+        if (b == METRICS_BUCKETS - 1)
+            out(t, "%s_bucket{%s=\"%s\",le=\"+Inf\"} %llu\n", name, label, value,
+                (unsigned long long)cum);
+        else
+            out(t, "%s_bucket{%s=\"%s\",le=\"%g\"} %llu\n", name, label, value,
+                metrics_bucket_us[b] / 1e6, (unsigned long long)cum);
+    }
+    out(t, "%s_sum{%s=\"%s\"} %.9f\n", name, label, value, (double)sum_ns / 1e9);
+    out(t, "%s_count{%s=\"%s\"} %llu\n", name, label, value, (unsigned long long)n);
+}
+
 static const char *const classes[METRICS_CLASSES] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
 
 void api_h_metrics(struct api_req *r)
@@ -68,28 +91,9 @@ void api_h_metrics(struct api_req *r)
     }
     out(&t, "# HELP geod_request_duration_seconds Time from dispatch to the answer, by route.\n"
             "# TYPE geod_request_duration_seconds histogram\n");
-    for (int i = 0; i < METRICS_ROUTES; i++) {
-        uint64_t n = 0;
-        for (int b = 0; b < METRICS_BUCKETS; b++)
-            n += m->bucket[i][b];
-        if (!n)
-            continue;
-        const char *route = api_route_name(i);
-        uint64_t cum = 0;
-        for (int b = 0; b < METRICS_BUCKETS; b++) {
-            cum += m->bucket[i][b];
-            if (b == METRICS_BUCKETS - 1)
-                out(&t, "geod_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n",
-                    route, (unsigned long long)cum);
-            else
-                out(&t, "geod_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
-                    route, metrics_bucket_us[b] / 1e6, (unsigned long long)cum);
-        }
-        out(&t, "geod_request_duration_seconds_sum{route=\"%s\"} %.9f\n", route,
-            (double)m->sum_ns[i] / 1e9);
-        out(&t, "geod_request_duration_seconds_count{route=\"%s\"} %llu\n", route,
-            (unsigned long long)n);
-    }
+    for (int i = 0; i < METRICS_ROUTES; i++)
+        histogram(&t, "geod_request_duration_seconds", "route", api_route_name(i), m->bucket[i],
+                  m->sum_ns[i]);
     const struct snapshot *s = r->snap;
     out(&t, "# HELP geod_facilities Live facilities in the index, by category.\n"
             "# TYPE geod_facilities gauge\n");
@@ -117,6 +121,18 @@ void api_h_metrics(struct api_req *r)
         "# HELP geod_snapshot_compactions_total Deltas folded into a new full index.\n"
         "# TYPE geod_snapshot_compactions_total counter\ngeod_snapshot_compactions_total %llu\n",
         snapshot_delta_len(s), (unsigned long long)api_server_compactions(r->th->server));
+    out(&t, "# HELP geod_store_write_duration_seconds Facility writes, by stage: commit (BEGIN to "
+            "a durable COMMIT) and publish (the commit to the snapshot every thread reads).\n"
+            "# TYPE geod_store_write_duration_seconds histogram\n");
+    static const char *const stages[METRICS_WRITE_STAGES] = {"commit", "publish"};
+    for (int i = 0; i < METRICS_WRITE_STAGES; i++)
+        histogram(&t, "geod_store_write_duration_seconds", "stage", stages[i], m->write_bucket[i],
+                  m->write_sum_ns[i]);
+    out(&t,
+        "# HELP geod_store_write_failures_total Store writes refused (a full disk, a read-only "
+        "file system, an I/O error), answered 503.\n"
+        "# TYPE geod_store_write_failures_total counter\ngeod_store_write_failures_total %llu\n",
+        (unsigned long long)m->write_failed);
     out(&t,
         "# HELP geod_ratelimit_refused_total Requests refused by the per-address rate limit.\n"
         "# TYPE geod_ratelimit_refused_total counter\ngeod_ratelimit_refused_total %llu\n",

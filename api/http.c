@@ -208,6 +208,7 @@ void api_fail_store(struct api_req *r, const char *what)
     snprintf(msg, sizeof msg, "%s: %s; try again later", what, why);
     log_error("store write failed (%.*s %.*s): %s", (int)r->req->method.len, r->req->method.base,
               (int)r->req->path_normalized.len, r->req->path_normalized.base, why);
+    metrics_write_failed(r->th->metrics);
     api_fail(r, 503, "store_unavailable", msg, NULL);
 }
 

@@ -4,18 +4,34 @@
 const double metrics_bucket_us[METRICS_BUCKETS] = {
     25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 100000, 250000, 1000000, 1.0 / 0.0};
 
+static int bucket_of(uint64_t ns)
+{
+    double us = (double)ns / 1e3;
+    int b = 0;
+    while (b < METRICS_BUCKETS - 1 && us > metrics_bucket_us[b])
+        b++;
+    return b;
+}
+
 void metrics_record(struct api_metrics *m, int route, int status, uint64_t ns)
 {
     if (route < 0 || route >= METRICS_ROUTES)
         route = METRICS_ROUTES - 1;
     int cls = status >= 100 && status < 600 ? status / 100 - 1 : METRICS_CLASSES - 1;
     atomic_fetch_add_explicit(&m->count[route][cls], 1, memory_order_relaxed);
-    double us = (double)ns / 1e3;
-    int b = 0;
-    while (b < METRICS_BUCKETS - 1 && us > metrics_bucket_us[b])
-        b++;
-    atomic_fetch_add_explicit(&m->bucket[route][b], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->bucket[route][bucket_of(ns)], 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&m->sum_ns[route], ns, memory_order_relaxed);
+}
+
+void metrics_record_write(struct api_metrics *m, enum metrics_write_stage stage, uint64_t ns)
+{
+    atomic_fetch_add_explicit(&m->write_bucket[stage][bucket_of(ns)], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->write_sum_ns[stage], ns, memory_order_relaxed);
+}
+
+void metrics_write_failed(struct api_metrics *m)
+{
+    atomic_fetch_add_explicit(&m->write_failed, 1, memory_order_relaxed);
 }
 
 void metrics_add(struct api_metrics *into, const struct api_metrics *from)
@@ -27,4 +43,11 @@ void metrics_add(struct api_metrics *into, const struct api_metrics *from)
             into->bucket[r][b] += atomic_load_explicit(&from->bucket[r][b], memory_order_relaxed);
         into->sum_ns[r] += atomic_load_explicit(&from->sum_ns[r], memory_order_relaxed);
     }
+    for (int s = 0; s < METRICS_WRITE_STAGES; s++) {
+        for (int b = 0; b < METRICS_BUCKETS; b++)
+            into->write_bucket[s][b] +=
+                atomic_load_explicit(&from->write_bucket[s][b], memory_order_relaxed);
+        into->write_sum_ns[s] += atomic_load_explicit(&from->write_sum_ns[s], memory_order_relaxed);
+    }
+    into->write_failed += atomic_load_explicit(&from->write_failed, memory_order_relaxed);
 }

@@ -14,6 +14,7 @@
 #include "tests/t.h"
 
 #include <jansson.h>
+#include <sqlite3.h>
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -667,6 +668,101 @@ static void test_methods(void)
     http_client_free(c);
 }
 
+/* The value of the sample `name` (whole line start) in a /metrics body, or -1. */
+static double metric(const char *body, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = body; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+        if (!strncmp(p, name, n) && p[n] == ' ')
+            return strtod(p + n + 1, NULL);
+    return -1;
+}
+
+/* Rows of the store's facility audit log, read with plain SQLite: one per committed write. */
+static long audit_rows(void)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    long n = -1;
+    if (sqlite3_open_v2(geod.db, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, "SELECT count(*) FROM facility_audit", -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW)
+            n = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(db);
+    return n;
+}
+
+/* /metrics' write histograms count exactly the writes committed (the oracle: the audit log grows
+ * by one row per write) and each is a well-formed Prometheus histogram. */
+static void test_write_metrics(void)
+{
+    if (!up)
+        return;
+    struct http_client *c = client();
+    struct answer a;
+    static const char *const stage[] = {"commit", "publish"};
+    double before[2];
+    struct http_resp m = {0};
+    T_CHECK(http_get(c, "/metrics", NULL, &m) == HTTP_OK && m.status == 200);
+    for (int k = 0; k < 2; k++) {
+        char name[96];
+        snprintf(name, sizeof name, "geod_store_write_duration_seconds_count{stage=\"%s\"}",
+                 stage[k]);
+        before[k] = metric(m.body ? m.body : "", name);
+        T_CHECKF(before[k] > 0, "%s: %g after the earlier tests' writes", name, before[k]);
+    }
+    T_CHECK(metric(m.body ? m.body : "", "geod_store_write_failures_total") == 0);
+    http_resp_free(&m);
+    long audit0 = audit_rows();
+    const int writes = 5;
+    for (int i = 0; i < writes; i++) {
+        char b[256];
+        snprintf(b, sizeof b,
+                 "{\"category\":\"relief_station\",\"name\":\"计量测试站%d\",\"lon\":%.6f,"
+                 "\"lat\":%.6f,\"crs\":\"wgs84\"}",
+                 i, JA_LON + 0.001 * i, JA_LAT);
+        as(c, tok_wk, "POST", "/v1/facilities", NULL, b, &a);
+        T_CHECKF(a.status == 201, "POST %d: %d %s", i, a.status, a.body);
+        answer_free(&a);
+    }
+    long audit1 = audit_rows();
+    T_CHECKF(audit0 >= 0 && audit1 - audit0 == writes, "audit rows %ld -> %ld", audit0, audit1);
+    T_CHECK(http_get(c, "/metrics", NULL, &m) == HTTP_OK && m.status == 200);
+    const char *text = m.body ? m.body : "";
+    for (int k = 0; k < 2; k++) {
+        char name[128];
+        snprintf(name, sizeof name, "geod_store_write_duration_seconds_count{stage=\"%s\"}",
+                 stage[k]);
+        double count = metric(text, name);
+        T_CHECKF(count - before[k] == (double)(audit1 - audit0), "%s: %g -> %g, %ld audit rows",
+                 name, before[k], count, audit1 - audit0);
+        snprintf(name, sizeof name, "geod_store_write_duration_seconds_bucket{stage=\"%s\",le=\"+Inf\"}",
+                 stage[k]);
+        T_CHECKF(metric(text, name) == count, "%s: %g, count %g", name, metric(text, name),
+                 count);
+        snprintf(name, sizeof name, "geod_store_write_duration_seconds_sum{stage=\"%s\"}",
+                 stage[k]);
+        T_CHECKF(metric(text, name) > 0, "%s: %g", name, metric(text, name));
+        /* cumulative buckets never decrease */
+        double prev = 0;
+        char needle[96];
+        snprintf(needle, sizeof needle, "geod_store_write_duration_seconds_bucket{stage=\"%s\",le=",
+                 stage[k]);
+        int buckets = 0;
+        for (const char *p = strstr(text, needle); p; p = strstr(p + 1, needle)) {
+            double v = strtod(strchr(p, '}') + 2, NULL);
+            T_CHECKF(v >= prev, "%s buckets decrease: %g after %g", stage[k], v, prev);
+            prev = v;
+            buckets++;
+        }
+        T_CHECKF(buckets >= 2, "%s: %d buckets", stage[k], buckets);
+    }
+    http_resp_free(&m);
+    http_client_free(c);
+}
+
 static void test_no_rebuild(void)
 {
     char *log = geodproc_stderr(&geod);
@@ -687,6 +783,7 @@ int main(void)
     T_RUN(test_duplicates);
     T_RUN(test_history_and_revert);
     T_RUN(test_methods);
+    T_RUN(test_write_metrics);
     T_RUN(test_no_rebuild);
     geodproc_cleanup(&geod);
     unlink(seed);

@@ -136,9 +136,29 @@ static const char *err_field(const struct ans *a, const char *k)
     return json_string_value(json_object_get(json_object_get(a->js, "error"), k));
 }
 
+static int refused_seen; /* 503 answers check_refused saw, for /metrics' failure counter */
+
+/* geod_store_write_failures_total from /metrics, or -1. */
+static long failures_metric(uint16_t port)
+{
+    struct http_client *c = http_client_new(port, false, REQUEST_MS);
+    struct http_resp r = {0};
+    long v = -1;
+    static const char name[] = "\ngeod_store_write_failures_total ";
+    if (c && http_get(c, "/metrics", NULL, &r) == HTTP_OK && r.status == 200) {
+        const char *p = strstr(r.body, name);
+        if (p)
+            v = strtol(p + sizeof name - 1, NULL, 10);
+    }
+    http_resp_free(&r);
+    http_client_free(c);
+    return v;
+}
+
 /* A 503 store_unavailable naming `why` with a Retry-After. */
 static void check_refused(const struct ans *a, const char *what, const char *why)
 {
+    refused_seen += a->status == 503;
     const char *code = err_field(a, "code"), *msg = err_field(a, "message");
     T_CHECKF(a->status == 503 && code && !strcmp(code, "store_unavailable") && msg &&
                  strstr(msg, why) && a->retry_after[0] && atoi(a->retry_after) > 0,
@@ -360,10 +380,17 @@ static void test_disk_full(void)
         reads_snapshot(g.port, id, before);
 
         T_CHECK(fill(filler));
+        long failures0 = failures_metric(g.port);
+        refused_seen = 0;
         writes_refused(g.port, tok, tok2, id, v, "refused-full", "disk is full");
         reads_same(g.port, id, before, "disk full");
         /* again: a refused write left the connection usable and still refuses */
         writes_refused(g.port, tok, NULL, id, v, "refused-full2", "disk is full");
+        /* /metrics counted each refusal */
+        long failures1 = failures_metric(g.port);
+        T_CHECKF(failures0 == 0 && refused_seen > 0 && failures1 - failures0 == refused_seen,
+                 "geod_store_write_failures_total %ld -> %ld, %d refusals seen", failures0,
+                 failures1, refused_seen);
 
         /* space returns: the same process writes again */
         T_CHECK(unlink(filler) == 0);
