@@ -14,6 +14,7 @@
 #define MAX_RADIUS_M 50000
 #define MAX_Q_BYTES 64
 #define DEFAULT_LIMIT 100
+#define RESULTS_CHUNK 16 /* records fetched together while writing an answer */
 
 /* What the optional filters of /v1/nearby need, for the index's accept callback. */
 struct filter {
@@ -58,11 +59,22 @@ static void write_results(struct api_req *r, const struct api_pos *pos, size_t n
     }
     enc_key(e, geojson ? "features" : "results");
     enc_array(e, (uint32_t)n);
+    /* the records, fetched together: their cache misses overlap */
+    const struct facility *fac[RESULTS_CHUNK];
+    uint32_t ids[RESULTS_CHUNK];
     for (size_t i = 0; i < n; i++) {
         const struct rtree_hit *h = &r->th->hits[i];
-        const struct facility *f = snapshot_get(r->snap, h->id);
-        double lon, lat, xyz[3];
-        rtree_point(r->snap->tree, h->pos, &lon, &lat, xyz);
+        if (i % RESULTS_CHUNK == 0) {
+            size_t m = n - i < RESULTS_CHUNK ? n - i : RESULTS_CHUNK;
+            for (size_t j = 0; j < m; j++)
+                ids[j] = h[j].id;
+            snapshot_get_many(r->snap, ids, m, fac);
+        }
+        const struct facility *f = fac[i % RESULTS_CHUNK];
+        /* the tree holds the facility's own lon/lat (snapshot.c builds it from them); its
+         * leaf, where the stored ECEF point is, was just read by the search */
+        double lon = f->lon, lat = f->lat, xyz[3];
+        rtree_point(r->snap->tree, h->pos, NULL, NULL, xyz);
         struct render_from from = {render_distance(h->distance_m, pos->lon, pos->lat, lon, lat),
                                    geo_bearing(&o, lon, lat, xyz)};
         if (geojson)
@@ -77,8 +89,8 @@ static void write_results(struct api_req *r, const struct api_pos *pos, size_t n
 
 void api_h_nearby(struct api_req *r)
 {
-    static const char *const allowed[] = {"lon", "lat", "crs", "out_crs", "k", "category",
-                                          "radius", "q", "open_now", NULL};
+    static const char *const allowed[] = {"lon",      "lat",    "crs", "out_crs",  "k",
+                                          "category", "radius", "q",   "open_now", NULL};
     struct api_pos pos;
     uint64_t k, mask;
     double radius = INFINITY;
@@ -123,7 +135,7 @@ void api_h_nearby(struct api_req *r)
 
 void api_h_within(struct api_req *r)
 {
-    static const char *const allowed[] = {"lon",   "lat",    "crs", "out_crs", "radius",
+    static const char *const allowed[] = {"lon",   "lat",    "crs",      "out_crs", "radius",
                                           "limit", "cursor", "category", NULL};
     struct api_pos pos;
     uint64_t limit, mask;

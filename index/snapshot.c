@@ -352,6 +352,27 @@ const struct facility *snapshot_get(const struct snapshot *s, uint32_t id)
     return lo < s->n && s->fac[lo].id == id ? &s->fac[lo] : NULL;
 }
 
+void snapshot_get_many(const struct snapshot *s, const uint32_t *ids, size_t n,
+                       const struct facility **out)
+{
+    if (s->slot)
+        for (size_t i = 0; i < n; i++)
+            if (ids[i] <= s->max_id)
+                __builtin_prefetch(&s->slot[ids[i]]);
+    for (size_t i = 0; i < n; i++) {
+        out[i] = snapshot_get(s, ids[i]);
+        if (out[i]) { /* a record spans two cache lines */
+            __builtin_prefetch(out[i]);
+            __builtin_prefetch((const char *)(out[i] + 1) - 1);
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        if (out[i]) { /* a record's strings follow one another in the arena, name first */
+            __builtin_prefetch(out[i]->name);
+            __builtin_prefetch(out[i]->name + 64);
+        }
+}
+
 int snapshot_category(const struct snapshot *s, const char *id, size_t len)
 {
     for (size_t i = 0; i < s->ncat; i++)
@@ -362,7 +383,8 @@ int snapshot_category(const struct snapshot *s, const char *id, size_t len)
 
 size_t snapshot_bytes(const struct snapshot *s)
 {
-    size_t b = sizeof *s + s->n * sizeof *s->fac + (s->slot ? (size_t)s->max_id + 1 : 0) * sizeof *s->slot;
+    size_t b =
+        sizeof *s + s->n * sizeof *s->fac + (s->slot ? (size_t)s->max_id + 1 : 0) * sizeof *s->slot;
     if (s->tree)
         b += rtree_bytes(s->tree);
     if (s->clusters)
@@ -392,9 +414,16 @@ enum geod_err snapshot_derive(const struct snapshot *base, const struct facility
         if (f->id == skip || f->id == drop)
             continue;
         struct facility_in in = {
-            .id = f->id, .version = f->version, .category = base->cats[f->cat].id,
-            .lon = f->lon, .lat = f->lat, .name = f->name, .address = f->address,
-            .phone = f->phone, .hours = f->hours, .division_code = f->division_code,
+            .id = f->id,
+            .version = f->version,
+            .category = base->cats[f->cat].id,
+            .lon = f->lon,
+            .lat = f->lat,
+            .name = f->name,
+            .address = f->address,
+            .phone = f->phone,
+            .hours = f->hours,
+            .division_code = f->division_code,
             .source = f->source,
         };
         rc = snapshot_builder_add(b, &in);
