@@ -89,8 +89,8 @@ static void write_results(struct api_req *r, const struct api_pos *pos, size_t n
 
 void api_h_nearby(struct api_req *r)
 {
-    static const char *const allowed[] = {"lon",      "lat",    "crs", "out_crs",  "k",
-                                          "category", "radius", "q",   "open_now", NULL};
+    static const char *const allowed[] = {"lon", "lat", "crs", "out_crs", "k", "category",
+                                          "radius", "q", "open_now", NULL};
     struct api_pos pos;
     uint64_t k, mask;
     double radius = INFINITY;
@@ -135,7 +135,7 @@ void api_h_nearby(struct api_req *r)
 
 void api_h_within(struct api_req *r)
 {
-    static const char *const allowed[] = {"lon",   "lat",    "crs",      "out_crs", "radius",
+    static const char *const allowed[] = {"lon",   "lat",    "crs", "out_crs", "radius",
                                           "limit", "cursor", "category", NULL};
     struct api_pos pos;
     uint64_t limit, mask;

@@ -417,8 +417,7 @@ int snapshot_category(const struct snapshot *s, const char *id, size_t len)
 
 size_t snapshot_bytes(const struct snapshot *s)
 {
-    size_t b =
-        sizeof *s + s->n * sizeof *s->fac + (s->slot ? (size_t)s->max_id + 1 : 0) * sizeof *s->slot;
+    size_t b = sizeof *s + s->n * sizeof *s->fac + (s->slot ? (size_t)s->max_id + 1 : 0) * sizeof *s->slot;
     if (s->tree)
         b += rtree_bytes(s->tree);
     if (s->clusters)
@@ -448,16 +447,9 @@ enum geod_err snapshot_derive(const struct snapshot *base, const struct facility
         if (f->id == skip || f->id == drop)
             continue;
         struct facility_in in = {
-            .id = f->id,
-            .version = f->version,
-            .category = base->cats[f->cat].id,
-            .lon = f->lon,
-            .lat = f->lat,
-            .name = f->name,
-            .address = f->address,
-            .phone = f->phone,
-            .hours = f->hours,
-            .division_code = f->division_code,
+            .id = f->id, .version = f->version, .category = base->cats[f->cat].id,
+            .lon = f->lon, .lat = f->lat, .name = f->name, .address = f->address,
+            .phone = f->phone, .hours = f->hours, .division_code = f->division_code,
             .source = f->source,
         };
         rc = snapshot_builder_add(b, &in);

@@ -20,11 +20,11 @@
 struct facility {
     uint32_t id;
     uint32_t version;
-    uint8_t cat;      /* index into snapshot.cats */
-    double lon, lat;  /* WGS-84 degrees */
-    char geohash[13]; /* of the WGS-84 position, 12 characters */
+    uint8_t cat;       /* index into snapshot.cats */
+    double lon, lat;   /* WGS-84 degrees */
+    char geohash[13];  /* of the WGS-84 position, 12 characters */
     /* NUL-terminated UTF-8 owned by the snapshot; NULL when unknown */
-    const char *name; /* never NULL */
+    const char *name;  /* never NULL */
     const char *address;
     const char *phone;
     const char *hours;
@@ -57,22 +57,22 @@ struct snapshot {
     const struct facility *fac; /* [n] by ascending id */
     size_t ncat;
     struct snapshot_category cats[RTREE_MAX_CATEGORIES];
-    struct rtree *tree;             /* over fac, item ids = facility ids */
+    struct rtree *tree;         /* over fac, item ids = facility ids */
     struct cluster_index *clusters; /* map clusters over fac (GET /v1/bbox), ids = facility ids */
-    struct divisions *div;          /* never NULL (possibly empty) */
-    struct names *div_names;        /* name search over div (entry ids = indexes into div->d,
-                                     * groups = levels); NULL without a pinyin table */
+    struct divisions *div;      /* never NULL (possibly empty) */
+    struct names *div_names;    /* name search over div (entry ids = indexes into div->d,
+                                 * groups = levels); NULL without a pinyin table */
     const struct pinyin_table *pinyin;        /* borrowed from the builder's caller */
     const struct pinyin_overrides *overrides; /* borrowed, may be NULL */
-    struct enterprises *ent; /* the welfare enterprises; never NULL (possibly empty) */
-    uint32_t *responsible;   /* [div->n]: the id of the division's community_center
-                              * facility (the lowest id whose division_code is that
-                              * division's code), 0 for none */
+    struct enterprises *ent;    /* the welfare enterprises; never NULL (possibly empty) */
+    uint32_t *responsible;      /* [div->n]: the id of the division's community_center
+                                 * facility (the lowest id whose division_code is that
+                                 * division's code), 0 for none */
     /* private */
     struct snapshot_parts *parts; /* owns div, div_names and ent; shared by derived snapshots */
     uint32_t max_id;
-    uint32_t *slot; /* [max_id + 1]: index into fac plus one, 0 for none; NULL
-                     * when ids are sparse (then a binary search over fac) */
+    uint32_t *slot;             /* [max_id + 1]: index into fac plus one, 0 for none; NULL
+                                 * when ids are sparse (then a binary search over fac) */
     char *arena;
     size_t arena_len;
 };
