@@ -1,18 +1,15 @@
 /* cluster_build.c - building the cluster index (layout in cluster_impl.h): one sort of each
- * category's points by Morton code (radix.c), then the cells of zoom CLUSTER_MAX_ZOOM from runs of
- * points and the cells of every lower zoom from runs of the next finer zoom's cells (four cells at
+ * category's points by Morton code, then the cells of zoom CLUSTER_MAX_ZOOM from runs of points
+ * and the cells of every lower zoom from runs of the next finer zoom's cells (four cells at
  * z + 1 make one at z), each level then sorted row-major for box scans. */
 #include "index/cluster_impl.h"
 #include "index/crs.h"
-#include "index/radix.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define FIXED_ONE 2147483648.0 /* 2^GRID_BITS */
-#define PARALLEL_MIN 50000     /* points from which two threads convert them */
 
 /* A point while building: its Morton code and its positions in every boxed system. */
 struct bpoint {
@@ -59,27 +56,18 @@ static uint64_t spread(uint32_t v)
     return x;
 }
 
-static uint64_t morton_of(const struct rtree_item *it)
+static int bpoint_cmp(const void *a, const void *b)
 {
-    uint32_t x, y;
-    cluster_grid(it->lon, it->lat, &x, &y);
-    return spread(x) | spread(y) << 1;
+    const struct bpoint *x = a, *y = b;
+    if (x->morton != y->morton)
+        return x->morton < y->morton ? -1 : 1;
+    return x->p.id < y->p.id ? -1 : x->p.id > y->p.id;
 }
 
-/* pr[0..n) (val: item indexes) into (Morton code, id) order: by id unless the ids already
- * ascend, then stably by Morton code. */
-static enum geod_err sort_items(const struct rtree_item *items, struct radix_pair *pr, size_t n)
+static int ccell_cmp(const void *a, const void *b)
 {
-    bool ascending = true;
-    for (size_t i = 0; i < n; i++) {
-        pr[i].key = items[pr[i].val].id;
-        ascending = ascending && (i == 0 || pr[i - 1].key < pr[i].key);
-    }
-    if (!ascending && radix_sort(pr, n))
-        return GEOD_ENOMEM;
-    for (size_t i = 0; i < n; i++)
-        pr[i].key = morton_of(&items[pr[i].val]);
-    return radix_sort(pr, n);
+    uint64_t x = ((const struct ccell *)a)->key, y = ((const struct ccell *)b)->key;
+    return x < y ? -1 : x > y;
 }
 
 static void box_init(double box[CLUSTER_NSYS][4], const double pos[CLUSTER_NSYS][2])
@@ -154,8 +142,7 @@ static size_t coarser_cells(const struct bpoint *bp, const struct ccell *fine, s
 }
 
 /* One category's points (bp[0..n), sorted) and cells. */
-static enum geod_err build_category(const struct bpoint *bp, size_t n, struct radix_pair *pr,
-                                    struct ccat *cat)
+static enum geod_err build_category(const struct bpoint *bp, size_t n, struct ccat *cat)
 {
     cat->n = n;
     cat->pts = malloc(n * sizeof *cat->pts);
@@ -172,12 +159,8 @@ static enum geod_err build_category(const struct bpoint *bp, size_t n, struct ra
         cat->cell[z] = malloc(m * sizeof **cat->cell);
         if (!cat->cell[z])
             goto done;
-        for (size_t i = 0; i < m; i++) /* row-major: by key (unique within a zoom) */
-            pr[i] = (struct radix_pair){morton[cur][i].key, i};
-        if (radix_sort(pr, m))
-            goto done;
-        for (size_t i = 0; i < m; i++)
-            cat->cell[z][i] = morton[cur][pr[i].val];
+        memcpy(cat->cell[z], morton[cur], m * sizeof **cat->cell);
+        qsort(cat->cell[z], m, sizeof **cat->cell, ccell_cmp);
         cat->ncell[z] = m;
     }
     rc = GEOD_OK;
@@ -193,45 +176,13 @@ static void to_bpoint(const struct rtree_item *it, struct bpoint *b)
 {
     b->p = (struct cpoint){.lon = it->lon, .lat = it->lat, .id = it->id};
     cluster_grid(it->lon, it->lat, &b->p.x, &b->p.y);
-    b->morton = spread(b->p.x) | spread(b->p.y) << 1; /* = morton_of(it) */
+    b->morton = spread(b->p.x) | spread(b->p.y) << 1;
     static const enum crs_id sys[CLUSTER_NSYS] = {CRS_WGS84, CRS_GCJ02, CRS_BD09};
     for (int s = 0; s < CLUSTER_NSYS; s++)
         if (crs_convert(CRS_WGS84, sys[s], it->lon, it->lat, &b->pos[s][0], &b->pos[s][1])) {
             b->pos[s][0] = it->lon;
             b->pos[s][1] = it->lat;
         }
-}
-
-/* to_bpoint for [lo, hi): bp[i] from the item pr[i].val. */
-struct convert_job {
-    const struct rtree_item *items;
-    const struct radix_pair *pr;
-    struct bpoint *bp;
-    size_t lo, hi;
-};
-
-static void *convert_run(void *arg)
-{
-    const struct convert_job *j = arg;
-    for (size_t i = j->lo; i < j->hi; i++)
-        to_bpoint(&j->items[j->pr[i].val], &j->bp[i]);
-    return NULL;
-}
-
-/* Every item's building form: the conversions to GCJ-02 and BD-09 are most of the build, so
- * a second thread does half of them (when one can be started and there are enough). */
-static void convert_points(const struct rtree_item *items, size_t n, const struct radix_pair *pr,
-                           struct bpoint *bp)
-{
-    struct convert_job half[2] = {{items, pr, bp, 0, n / 2}, {items, pr, bp, n / 2, n}};
-    pthread_t tid;
-    if (n < PARALLEL_MIN || pthread_create(&tid, NULL, convert_run, &half[1]) != 0) {
-        half[0].hi = n;
-        convert_run(&half[0]);
-        return;
-    }
-    convert_run(&half[0]);
-    pthread_join(tid, NULL);
 }
 
 enum geod_err cluster_build(const struct rtree_item *items, size_t n, struct cluster_index **out)
@@ -244,10 +195,9 @@ enum geod_err cluster_build(const struct rtree_item *items, size_t n, struct clu
             return GEOD_EINVAL;
     struct cluster_index *c = calloc(1, sizeof *c);
     struct bpoint *bp = malloc((n ? n : 1) * sizeof *bp);
-    struct radix_pair *pr = malloc((n ? n : 1) * sizeof *pr); /* sorting scratch */
     size_t start[RTREE_MAX_CATEGORIES + 1] = {0};
     enum geod_err rc = GEOD_ENOMEM;
-    if (!c || !bp || !pr)
+    if (!c || !bp)
         goto done;
     c->n = n;
     for (size_t i = 0; i < n; i++) /* counting sort by category */
@@ -257,20 +207,18 @@ enum geod_err cluster_build(const struct rtree_item *items, size_t n, struct clu
     size_t fill[RTREE_MAX_CATEGORIES];
     memcpy(fill, start, sizeof fill);
     for (size_t i = 0; i < n; i++)
-        pr[fill[items[i].cat]++].val = i;
-    for (int k = 0; k < RTREE_MAX_CATEGORIES; k++)
-        if ((rc = sort_items(items, pr + start[k], start[k + 1] - start[k])))
-            goto done;
-    convert_points(items, n, pr, bp); /* in the sorted order */
+        to_bpoint(&items[i], &bp[fill[items[i].cat]++]);
     for (int k = 0; k < RTREE_MAX_CATEGORIES; k++) {
         size_t m = start[k + 1] - start[k];
-        if (m && (rc = build_category(bp + start[k], m, pr, &c->cat[k])))
+        if (!m)
+            continue;
+        qsort(bp + start[k], m, sizeof *bp, bpoint_cmp);
+        if ((rc = build_category(bp + start[k], m, &c->cat[k])))
             goto done;
     }
     rc = GEOD_OK;
 done:
     free(bp);
-    free(pr);
     if (rc) {
         cluster_free(c);
         return rc;

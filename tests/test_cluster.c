@@ -17,10 +17,9 @@
 static struct gen_rng rng = {2024};
 
 #define NPTS 6000
-#define NPTS_LARGE 60000 /* test_large: past cluster_build's threshold for a second thread */
 #define NCAT 9
 
-static struct rtree_item pts[NPTS_LARGE + 64];
+static struct rtree_item pts[NPTS + 64];
 static size_t npts;
 
 /* ---- the oracle ---- */
@@ -217,7 +216,7 @@ static int cluster_key_cmp(const void *a, const void *b)
 static size_t check_query(const struct cluster_index *ci, struct cluster_scratch *s,
                           const double b[4], int zoom, uint64_t mask, size_t *in_box)
 {
-    static struct member mem[NPTS_LARGE + 64];
+    static struct member mem[NPTS + 64];
     struct got g = {0};
     T_CHECK(cluster_query(ci, b, zoom, mask, s, take, &g) == GEOD_OK);
     uint32_t bx0, by0, bx1, by1;
@@ -492,39 +491,6 @@ static void test_edges(void)
     cluster_scratch_free(NULL);
 }
 
-/* Ten times the points, moved a little, with ids descending: the build's threaded conversion
- * and its sort by id on the way (ids not given in order), checked against the oracle. Runs
- * last: it replaces the shared points. */
-static void test_large(void)
-{
-    size_t base = npts;
-    for (size_t i = base; i < NPTS_LARGE; i++) {
-        pts[i] = pts[i % base];
-        pts[i].lon = fmin(180, pts[i].lon + 1e-4 * (double)(i / base));
-    }
-    npts = NPTS_LARGE;
-    for (size_t i = 0; i < npts; i++)
-        pts[i].id = (uint32_t)(3 * (npts - i) + 1);
-    struct cluster_index *ci = NULL;
-    struct cluster_scratch *s = NULL;
-    T_CHECK(cluster_build(pts, npts, &ci) == GEOD_OK && cluster_scratch_new(&s) == GEOD_OK);
-    size_t in_box = 0;
-    for (int i = 0; ci && s && i < 60; i++) {
-        double b[4];
-        random_box(b);
-        int zoom = (int)gen_below(&rng, CLUSTER_MAX_ZOOM + 1);
-        while (zoom > 0 && cluster_box_cells(b, zoom) > 4096)
-            zoom--;
-        check_query(ci, s, b, zoom, random_mask(), &in_box);
-    }
-    const double world[4] = {-180, -90, 180, 90};
-    if (ci && s)
-        check_query(ci, s, world, 2, ~0ull, &in_box);
-    printf("  %zu points, %zu inside the boxes\n", npts, in_box);
-    cluster_scratch_free(s);
-    cluster_free(ci);
-}
-
 /* The snapshot carries the index over its facilities. */
 static void test_snapshot(void)
 {
@@ -564,6 +530,5 @@ int main(void)
     T_RUN(test_points);
     T_RUN(test_edges);
     T_RUN(test_snapshot);
-    T_RUN(test_large);
     return T_END();
 }
