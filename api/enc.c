@@ -243,6 +243,19 @@ static void json_escape(struct enc *e, unsigned char c)
     put(e, esc, esc[1] == 'u' ? 6 : 2);
 }
 
+/* Do the 8 bytes of x all have json_class 0? Once no byte has its high bit set (checked), nor
+ * have x ^ '"'.. and x ^ '\\'.., and then (v - 0x01..) & ~v & 0x80.. is non-zero exactly when
+ * v has a zero byte, and (x - 0x20..) & ~x & 0x80.. exactly when x has a byte below 0x20 (the
+ * bits set need not be those bytes', but only whether any is set matters here). */
+static inline bool json_plain8(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+    uint64_t hit = (x - ones * 0x20) | (q - ones) | (b - ones);
+    hit &= ~x & ~q & ~b; /* for bytes < 0x80 q and b are < 0x80 too */
+    return ((x & high) | (hit & high)) == 0;
+}
+
 /* Copies runs of bytes that need nothing with one memcpy each. */
 static void json_string(struct enc *e, const unsigned char *s, size_t n)
 {
@@ -251,6 +264,11 @@ static void json_string(struct enc *e, const unsigned char *s, size_t n)
     put1(e, '"');
     size_t run = 0, i = 0;
     while (i < n) {
+        uint64_t w;
+        if (n - i >= 8 && (memcpy(&w, s + i, 8), json_plain8(w))) {
+            i += 8;
+            continue;
+        }
         int cls = json_class(s[i]);
         if (cls == 0) {
             i++;

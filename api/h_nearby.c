@@ -58,6 +58,12 @@ static void write_results(struct api_req *r, const struct api_pos *pos, size_t n
     }
     enc_key(e, geojson ? "features" : "results");
     enc_array(e, (uint32_t)n);
+    /* the records' strings (name first, the rest after it in the arena), asked for all at
+     * once: their cache misses overlap instead of following one another */
+    for (size_t i = 0; i < n; i++) {
+        __builtin_prefetch(r->th->fhits[i].f->name);
+        __builtin_prefetch(r->th->fhits[i].f->name + 64);
+    }
     for (size_t i = 0; i < n; i++) {
         const struct snapshot_hit *h = &r->th->fhits[i];
         const struct facility *f = h->f;

@@ -5,6 +5,7 @@
 #include "index/snapshot_impl.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,7 @@
 
 #define NSTR 6 /* name, address, phone, hours, division_code, source */
 #define NO_STR SIZE_MAX
+#define PARALLEL_MIN 50000 /* facilities from which a second thread builds the R-tree */
 
 struct bfac {
     struct facility f;
@@ -247,6 +249,37 @@ static enum geod_err link_responsible(struct snapshot *s)
     return GEOD_OK;
 }
 
+/* The R-tree, built by a thread of its own while the caller builds the clusters. */
+struct tree_job {
+    const struct rtree_item *items;
+    size_t n;
+    struct rtree *tree;
+    enum geod_err rc;
+};
+
+static void *tree_job_run(void *arg)
+{
+    struct tree_job *j = arg;
+    j->rc = rtree_build(j->items, j->n, &j->tree);
+    return NULL;
+}
+
+/* The spatial index and the clusters over the same items, independent of each other: built at
+ * once on two threads (or one after the other when no thread can be started). */
+static enum geod_err build_indexes(const struct rtree_item *items, size_t n, struct snapshot *s)
+{
+    struct tree_job job = {.items = items, .n = n};
+    pthread_t tid;
+    bool threaded = n >= PARALLEL_MIN && pthread_create(&tid, NULL, tree_job_run, &job) == 0;
+    if (!threaded)
+        tree_job_run(&job);
+    enum geod_err rc = cluster_build(items, n, &s->clusters);
+    if (threaded)
+        pthread_join(tid, NULL);
+    s->tree = job.tree;
+    return job.rc ? job.rc : rc;
+}
+
 static int bfac_cmp(const void *a, const void *b)
 {
     uint32_t x = ((const struct bfac *)a)->f.id, y = ((const struct bfac *)b)->f.id;
@@ -270,7 +303,10 @@ enum geod_err snapshot_builder_finish(struct snapshot_builder *b, uint64_t gener
     if (!s)
         goto done;
     atomic_init(&s->refs, 1);
-    if (b->n)
+    bool sorted = true; /* the store hands records over by id: no need to sort them again */
+    for (size_t i = 1; i < b->n && sorted; i++)
+        sorted = b->fac[i - 1].f.id < b->fac[i].f.id;
+    if (!sorted)
         qsort(b->fac, b->n, sizeof *b->fac, bfac_cmp);
     for (size_t i = 1; i < b->n; i++) {
         if (b->fac[i].f.id == b->fac[i - 1].f.id) {
@@ -343,9 +379,7 @@ enum geod_err snapshot_builder_finish(struct snapshot_builder *b, uint64_t gener
             goto done;
         s->parts->ent = s->ent;
     }
-    if ((rc = rtree_build(items, b->n, &s->tree)))
-        goto done;
-    rc = cluster_build(items, b->n, &s->clusters);
+    rc = build_indexes(items, b->n, s);
 done:
     free(items);
     free(fac);

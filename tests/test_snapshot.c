@@ -420,9 +420,10 @@ static void test_sparse_ids(void)
     snapshot_free(s);
 }
 
-static void test_tree_vs_brute(void)
+/* n facilities, handed to the builder in id order or in reverse (which it must sort); nearest
+ * queries against brute force over them. */
+static void tree_vs_brute(size_t n, bool reversed, int queries)
 {
-    size_t n = 4000;
     struct snapshot_builder *b = builder_with_categories();
     struct rtree_item *w = calloc(n, sizeof *w); /* what the builder got, for the reference */
     struct brute_ref *ref = malloc(n * sizeof *ref);
@@ -448,6 +449,9 @@ static void test_tree_vs_brute(void)
             x->lon = 113.7 + gen_unit(&rng) * 1.4;
             x->lat = 29.97 + gen_unit(&rng) * 1.4;
         }
+    }
+    for (size_t j = 0; j < n; j++) {
+        const struct rtree_item *x = &w[reversed ? n - 1 - j : j];
         struct facility_in f = {.id = x->id,
                                 .version = 1,
                                 .category = gen_cat_id[x->cat],
@@ -462,7 +466,7 @@ static void test_tree_vs_brute(void)
     struct rtree_scratch *sc = NULL;
     T_CHECK(rtree_scratch_new(&sc) == GEOD_OK);
     struct rtree_hit hit[64];
-    int queries = 400, bad = 0, nonempty = 0;
+    int bad = 0, nonempty = 0;
     for (int qi = 0; s && sc && qi < queries; qi++) {
         struct rtree_query q = {.max_m = INFINITY, .cat_mask = ~0ull};
         const struct rtree_item *a = &w[gen_below(&rng, n)];
@@ -511,6 +515,17 @@ static void test_tree_vs_brute(void)
     free(ref);
 }
 
+static void test_tree_vs_brute(void)
+{
+    tree_vs_brute(4000, false, 400);
+}
+
+/* Past snapshot.c's PARALLEL_MIN: the R-tree is built by a thread of its own. */
+static void test_tree_vs_brute_large(void)
+{
+    tree_vs_brute(60000, true, 40);
+}
+
 int main(void)
 {
     T_RUN(test_builder_validation);
@@ -518,5 +533,6 @@ int main(void)
     T_RUN(test_empty);
     T_RUN(test_sparse_ids);
     T_RUN(test_tree_vs_brute);
+    T_RUN(test_tree_vs_brute_large);
     return T_END();
 }
