@@ -25,7 +25,8 @@ MAIN_SRC  := $(wildcard geod/*.c)
 TLIB_SRC  := $(wildcard tests/lib/*.c)
 TEST_SRC  := $(wildcard tests/test_*.c)
 BENCH_SRC := $(filter-out bench/bench_peers.c,$(wildcard bench/bench_*.c))
-PEER_SRC  := bench/bench_peers.c bench/peers.c bench/peers_srv.c bench/peers_report.c bench/openloop.c
+PEER_SRC  := bench/bench_peers.c bench/peers.c bench/peers_srv.c bench/peers_report.c \
+             bench/peers_inproc.c bench/openloop.c
 BENCH_LIB := $(filter-out $(BENCH_SRC) $(PEER_SRC),$(wildcard bench/*.c))
 PEER_PKGS := redis-server postgresql-15-postgis-3 libhiredis-dev libpq-dev nginx-light curl gnuplot-nox
 FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)

@@ -16,6 +16,7 @@
 #include "bench/knn.h"
 #include "bench/openloop.h"
 #include "bench/peers.h"
+#include "bench/peers_inproc.h"
 #include "bench/peers_report.h"
 #include "bench/peers_srv.h"
 #include "index/rtree.h"
@@ -373,135 +374,6 @@ static bool run_row(struct row *r, int run, bool open)
     return true;
 }
 
-/* ---- in process -------------------------------------------------------------------------- */
-
-static double timer_ns(void)
-{
-    double d[1001];
-    for (int i = 0; i < 1001; i++) {
-        double a = now(), b = now();
-        d[i] = (b - a) * 1e9;
-    }
-    qsort(d, 1001, sizeof *d, report_cmp_double);
-    return d[500];
-}
-
-/* p50 of single timed queries for `seconds` (at most NQ), less the timer; *qps over the loop. */
-static double time_queries(struct ctx *c, int engine, struct rtree *t, struct knn_sqlite *sq,
-                           uint64_t mask, double seconds, double tns, double *qps)
-{
-    static double lat[NQ];
-    struct rtree_scratch *s;
-    rtree_scratch_new(&s);
-    struct rtree_hit hits[10];
-    uint32_t ids[10];
-    size_t n = 0, m;
-    double t0 = now(), end = t0 + seconds;
-    for (; n < NQ; n++) {
-        double a = now();
-        if (engine == 0) {
-            struct rtree_query q = {.lon = c->q[n].lon,
-                                    .lat = c->q[n].lat,
-                                    .k = 10,
-                                    .max_m = INFINITY,
-                                    .cat_mask = mask};
-            rtree_nearest(t, &q, s, hits, &m);
-        } else {
-            knn_sqlite_nearest(sq, c->q[n].lon, c->q[n].lat, ids, &m);
-        }
-        double b = now();
-        lat[n] = (b - a) * 1e9 - tns;
-        if (b > end)
-            break;
-    }
-    n = n < NQ ? n + 1 : NQ;
-    *qps = (double)n / (now() - t0);
-    rtree_scratch_free(s);
-    qsort(lat, n, sizeof *lat, report_cmp_double);
-    return lat[n / 2] / 1000;
-}
-
-static bool in_process(struct ctx *c, struct inproc *ip)
-{
-    size_t n = c->n;
-    struct rtree_item *it = malloc(n * sizeof *it);
-    for (size_t i = 0; i < n; i++)
-        it[i] = (struct rtree_item){c->pts[i].lon, c->pts[i].lat, c->pts[i].id, c->pts[i].cat};
-    struct rtree *t;
-    double t0 = now();
-    if (rtree_build(it, n, &t))
-        return false;
-    ip->build_s = now() - t0;
-    ip->bytes_pt = (double)rtree_bytes(t) / (double)n;
-    free(it);
-    /* exact answers: the chord-pruned scan (bench_index checks it against brute force) */
-    double(*xyz)[3] = malloc(n * sizeof *xyz);
-    for (size_t i = 0; i < n; i++)
-        knn_ecef(c->pts[i].lon, c->pts[i].lat, xyz[i]);
-    struct gen_point *rare = malloc(n * sizeof *rare);
-    double(*rxyz)[3] = malloc(n * sizeof *rxyz);
-    size_t nr = 0;
-    for (size_t i = 0; i < n; i++)
-        if (c->pts[i].cat == 1) {
-            rare[nr] = c->pts[i];
-            memcpy(rxyz[nr++], xyz[i], sizeof xyz[i]);
-        }
-    sqlite3 *db = NULL;
-    struct knn_sqlite *sq = NULL;
-    t0 = now();
-    double sq_bytes = 0;
-    bool have_sq = knn_sqlite_build(c->pts, n, &db, &sq_bytes) == 0 &&
-                   knn_sqlite_new(db, c->pts, NULL, 10, 25, &sq) == 0;
-    ip->sq_build_s = now() - t0;
-    ip->sq_bytes_pt = sq_bytes;
-    struct knn_scan all = {.pts = c->pts, .xyz = (const double(*)[3])xyz, .m = n, .best.k = 10},
-                    cat = {.pts = rare, .xyz = (const double(*)[3])rxyz, .m = nr, .best.k = 10};
-    struct rtree_scratch *s;
-    rtree_scratch_new(&s);
-    size_t same[3] = {0};
-    for (size_t i = 0; i < 100; i++) {
-        uint32_t want[10], got[10];
-        size_t wn, gn;
-        struct rtree_hit hits[10];
-        for (int e = 0; e < 3; e++) {
-            knn_scan_nearest(e == 1 ? &cat : &all, c->q[i].lon, c->q[i].lat, want, &wn);
-            if (e < 2) {
-                struct rtree_query q = {.lon = c->q[i].lon,
-                                        .lat = c->q[i].lat,
-                                        .k = 10,
-                                        .max_m = INFINITY,
-                                        .cat_mask = e ? 2 : ~0ull};
-                rtree_nearest(t, &q, s, hits, &gn);
-                for (size_t j = 0; j < gn; j++)
-                    got[j] = hits[j].id;
-            } else if (have_sq) {
-                knn_sqlite_nearest(sq, c->q[i].lon, c->q[i].lat, got, &gn);
-            } else {
-                gn = 0;
-            }
-            same[e] += wn == gn && !memcmp(want, got, wn * sizeof *want);
-        }
-    }
-    rtree_scratch_free(s);
-    for (int e = 0; e < 3; e++)
-        ip->same_pct[e] = (double)same[e];
-    double tns = timer_ns(), secs = o.seconds / 2;
-    for (int run = 0; run < o.runs; run++) {
-        ip->p50[0][run] = time_queries(c, 0, t, NULL, ~0ull, secs, tns, &ip->qps[0][run]);
-        ip->p50[1][run] = time_queries(c, 0, t, NULL, 2, secs, tns, &ip->qps[1][run]);
-        if (have_sq)
-            ip->p50[2][run] = time_queries(c, 1, NULL, sq, 0, secs, tns, &ip->qps[2][run]);
-    }
-    ip->have_sqlite = have_sq;
-    knn_sqlite_free(sq);
-    sqlite3_close(db);
-    rtree_free(t);
-    free(xyz);
-    free(rare);
-    free(rxyz);
-    return true;
-}
-
 /* ---- the store --------------------------------------------------------------------------- */
 
 static int cat_index(const char *name)
@@ -763,7 +635,7 @@ static bool one_size(size_t n, bool full, struct size_res *sr, int *status)
     }
     sr->hash = gen_hash(c.pts, n);
     say("%zu points: in process", n);
-    if (!in_process(&c, &sr->ip))
+    if (!inproc_run(c.pts, n, c.q, NQ, o.seconds / 2, o.runs, &sr->ip))
         return false;
     if (sr->ip.same_pct[0] < 100 || sr->ip.same_pct[1] < 100)
         *status = 2;

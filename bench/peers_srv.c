@@ -77,8 +77,8 @@ void srv_stop_all(struct srv *s)
     srv_kill(&s->nginx);
     if (s->pg_started)
         srv_sh("runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D %s/pg -m fast stop "
-               ">/dev/null 2>&1",
-               s->dir);
+               ">/dev/null 2>&1; rm -rf %s/pg",
+               s->dir, s->dir);
     s->pg_started = false;
     s->postmaster = 0;
 }
