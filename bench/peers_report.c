@@ -469,7 +469,8 @@ static void size_section(FILE *f, const struct opts *o, const struct size_res *s
             "gen_hash %016llx)\n\n",
             sz, s->facilities, s->hash);
     fprintf(f,
-            "Load: `geod import` %.1f s (%.0f records/s)%s; Redis GEOADD %.1f s; PostGIS "
+            "Load: a new store with the built-in data, then `geod import` of the points: %.1f "
+            "s together (%.0f points/s)%s; Redis GEOADD %.1f s; PostGIS "
             "COPY + GiST + VACUUM ANALYZE %.1f s. geod start-up from the store to the first "
             "answer: %.2f s (median of %d restarts; the first start %.2f s).\n",
             s->import_s, (double)s->n / s->import_s,
