@@ -701,8 +701,12 @@ static bool one_size(size_t n, bool full, struct size_res *sr, int *status)
     if (!k10 || !extras(&c, sr, k10))
         return false;
     srv_stop_all(&srv);
-    for (size_t i = 0; i < sr->nrows; i++)
+    for (size_t i = 0; i < sr->nrows; i++) {
         free((char *)(sr->rows[i].t.proto == OL_PG ? sr->rows[i].t.pg_sql : NULL));
+        rq_free(&sr->rows[i].rs);
+    }
+    if (sr->have_mixed)
+        rq_free(&sr->mixed.rs);
     rtree_free(c.tree);
     free(c.sp);
     free(c.pts);

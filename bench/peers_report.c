@@ -264,8 +264,11 @@ static void mix_table(FILE *f, const struct size_res *s, const char *mix, const 
                     break;
                 case 1:
                 case 2:
-                    fprintf(f, " %s / %s / %s |", num(b1, 32, m->p50[fi - 1]),
+                    fprintf(f, " %s / %s / %s", num(b1, 32, m->p50[fi - 1]),
                             num(b2, 32, m->p99[fi - 1]), num(b3, 32, m->p999[fi - 1]));
+                    if (m->late[fi - 1] > 0) /* due, never answered: not in the percentiles */
+                        fprintf(f, " (%.0f late)", m->late[fi - 1]);
+                    fprintf(f, " |");
                     break;
                 case 3:
                     fprintf(f, " %s |", num(b1, 32, m->cpu_us));
@@ -572,6 +575,8 @@ bool report_write(const struct opts *o, const struct size_res *res, size_t n)
             "- **server CPU µs/req**: user + system time of the server's processes "
             "(/proc/PID/stat, children included) over the peak run ÷ its requests; valid even "
             "when the client is the bottleneck.\n"
+            "- **late**: requests of the open loop's schedule still unanswered 2 s after the last "
+            "was due (not in the percentiles, which would only be larger).\n"
             "- **answer bytes**: HTTP body bytes, Redis's whole reply; for PostgreSQL rows.\n"
             "- **same answer / ids found**: of the first 200 answers, the share with exactly the "
             "exact ids in the exact order (WGS-84 geodesic, ties by id), and the share of exact "
