@@ -347,7 +347,9 @@ static bool run_row(struct row *r, int run, bool open)
                          .nreq = r->rs.n,
                          .first = (size_t)run * r->rs.n / 3,
                          .conns = r->conns,
-                         .seconds = o.seconds};
+                         .seconds = o.seconds,
+                         .min_done = (size_t)r->conns, /* slow engines: one answer each */
+                         .max_seconds = 60};
     struct ol_result res;
     double cpu0 = srv_cpu_s(*r->pid);
     if (!ol_run(&sp, &res))
@@ -358,11 +360,14 @@ static bool run_row(struct row *r, int run, bool open)
     f->bytes = res.bytes;
     f->errors = (double)res.errors;
     f->closed_p50 = res.p50;
-    for (int l = 0; open && l < 2; l++) {
+    for (int l = 0; l < 2; l++)
+        f->p50[l] = f->p99[l] = f->p999[l] = f->lag[l] = f->late[l] = NAN;
+    sp.min_done = 0; /* the open loop keeps to its schedule */
+    for (int l = 0; open && res.rps > 0 && l < 2; l++) {
         sp.rate = res.rps * (l ? 0.8 : 0.5);
         sp.first += res.done;
         struct ol_result q;
-        if (sp.rate <= 0 || !ol_run(&sp, &q))
+        if (!ol_run(&sp, &q))
             return false;
         f->p50[l] = q.p50;
         f->p99[l] = q.p99;
@@ -761,17 +766,18 @@ int main(int argc, char **argv)
     size_t done = 0;
     o.started = time(NULL);
     loadavg(o.load_start, sizeof o.load_start);
-    for (size_t i = 0; i < o.nsizes; i++, done++) {
+    /* the largest size first (every mix), the report rewritten after each size: a run cut
+     * short still leaves the most telling part */
+    for (size_t i = o.nsizes; i-- > 0; done++) {
         bool full = o.full_all || i + 1 == o.nsizes;
         if (!one_size(o.sizes[i], full, &res[i], &status)) {
             srv_stop_all(&srv);
             status = 1;
             break;
         }
+        loadavg(o.load_end, sizeof o.load_end);
+        if (!report_write(&o, res + i, done + 1))
+            return 1;
     }
-    o.fdatasync_dir = srv.dir;
-    loadavg(o.load_end, sizeof o.load_end);
-    if (!report_write(&o, res, done))
-        return 1;
     return status;
 }

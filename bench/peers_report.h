@@ -29,7 +29,6 @@ struct opts {
     long cores;
     time_t started;
     char load_start[64], load_end[64]; /* /proc/loadavg */
-    const char *fdatasync_dir;
 };
 
 /* Requests in one growing buffer (bench_peers.c builds them). */
