@@ -375,9 +375,10 @@ static bool plots(const struct opts *o, const struct size_res *res, size_t n)
         "set output 'latency.png'\n"
         "set title 'Latency at 80 %% of each engine''s peak (open loop): p99 solid, p50 dashed'\n"
         "set ylabel 'microseconds'\n"
-        "plot for [i=%d:%d] 'sizes.dat' using 1:i with linespoints title columnheader(i), \\\n"
-        "     for [i=%d:%d] 'sizes.dat' using 1:i with linespoints dashtype 2 notitle\n",
-        1 + k, 2 + 3 * k, 3 + 3 * k, 2 + 2 * k, 1 + 3 * k, 2 + k, 1 + 2 * k);
+        "plot for [i=%d:%d] 'sizes.dat' using 1:i with linespoints lc (i-%d) "
+        "title columnheader(i), \\\n"
+        "     for [i=%d:%d] 'sizes.dat' using 1:i with linespoints lc (i-%d) dashtype 2 notitle\n",
+        1 + k, 2 + 3 * k, 3 + 3 * k, 2 + 2 * k, 1 + 3 * k, 1 + 2 * k, 2 + k, 1 + 2 * k, 1 + k);
     fclose(f);
     if (system("command -v gnuplot >/dev/null 2>&1")) {
         fprintf(stderr,
