@@ -25,8 +25,10 @@ MAIN_SRC  := $(wildcard geod/*.c)
 TLIB_SRC  := $(wildcard tests/lib/*.c)
 TEST_SRC  := $(wildcard tests/test_*.c)
 BENCH_SRC := $(filter-out bench/bench_peers.c,$(wildcard bench/bench_*.c))
-BENCH_LIB := $(filter-out $(BENCH_SRC) bench/bench_peers.c bench/peers.c,$(wildcard bench/*.c))
-PEER_PKGS := redis-server postgresql-15-postgis-3 libhiredis-dev libpq-dev nginx-light curl
+PEER_SRC  := bench/bench_peers.c bench/peers.c bench/peers_srv.c bench/peers_report.c \
+             bench/peers_inproc.c bench/openloop.c
+BENCH_LIB := $(filter-out $(BENCH_SRC) $(PEER_SRC),$(wildcard bench/*.c))
+PEER_PKGS := redis-server postgresql-15-postgis-3 libhiredis-dev libpq-dev nginx-light curl gnuplot-nox
 FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
 
 # the web assets (web/assets.txt: the widget and the npm-installed Leaflet) embedded as C
@@ -128,7 +130,9 @@ run: build/geod
 bench: $(BENCHES) build/geod
 	bench/run
 
-# geod next to Redis and PostGIS (bench/bench_peers.c); installs them when missing
+# geod next to Redis, PostGIS, h2o and nginx (bench/bench_peers.c) into bench/report.md and
+# bench/plots/; installs them when missing. BENCH_SIZES, BENCH_SECONDS, BENCH_RUNS, BENCH_FULL=all
+# (see bench/README.md)
 bench-peers: build/geod | deps
 	@missing=; for p in $(PEER_PKGS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
@@ -139,11 +143,11 @@ bench-peers: build/geod | deps
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 	$(MAKE) build/rel/bench/bench_peers build/rel/bench/bench_h2o_bytes
-	build/rel/bench/bench_peers | tee bench/report-peers.md
+	build/rel/bench/bench_peers
 
-build/rel/obj/bench/peers.o build/rel/obj/bench/bench_peers.o: PKG_CFLAGS += $(shell pkg-config --cflags libpq hiredis 2>/dev/null)
+$(PEER_SRC:%.c=build/rel/obj/%.o): PKG_CFLAGS += $(shell pkg-config --cflags libpq hiredis 2>/dev/null)
 
-build/rel/bench/bench_peers: build/rel/obj/bench/bench_peers.o build/rel/obj/bench/peers.o $(BENCH_LIB:%.c=build/rel/obj/%.o) $(REL_LIB)
+build/rel/bench/bench_peers: $(PEER_SRC:%.c=build/rel/obj/%.o) $(BENCH_LIB:%.c=build/rel/obj/%.o) $(REL_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(REL_FLAGS) $^ $(PKG_LIBS) $(shell pkg-config --libs libpq hiredis) -lm -o $@
 
@@ -160,7 +164,7 @@ fuzz: build/gen/unihan_pinyin.txt $(WEB_GEN) | deps
 	tests/fuzz/run $(FUZZ_SECONDS)
 
 format:
-	clang-format -i $(LIB_SRC) $(MAIN_SRC) $(TLIB_SRC) $(TEST_SRC) $(BENCH_SRC) $(BENCH_LIB) bench/bench_peers.c bench/peers.c $(FUZZ_SRC) \
+	clang-format -i $(LIB_SRC) $(MAIN_SRC) $(TLIB_SRC) $(TEST_SRC) $(BENCH_SRC) $(BENCH_LIB) $(PEER_SRC) $(FUZZ_SRC) \
 	    $(wildcard */*.h tests/lib/*.h)
 
 clean:

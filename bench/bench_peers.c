@@ -1,47 +1,43 @@
 /* bench_peers.c - `make bench-peers`: geod next to the engines people would pick instead, on the
- * same data, the same queries, in one run on one machine (issue 7, first step). It generates the
- * clustered points of gen.c, imports them into a geod store with `geod import`, reads back every
- * facility of the store (the points plus the built-in data) and loads exactly those into Redis 7
- * (GEOADD) and PostGIS 3 (COPY, GiST index), starts each server on loopback or a unix socket in a
- * temporary directory, and then, for 1 and 4 client threads (one connection each, one query at a
- * time), replays the same query positions for a fixed time against:
- *   geod in-process   rtree_nearest, k = 10 (one thread, no network: the engine alone)
- *   geod HTTP json    GET /v1/nearby?k=10, JSON            (the same question as PostGIS)
- *   geod HTTP msgpack GET /v1/nearby?k=10&format=msgpack
- *   geod HTTP 1 km    GET /v1/nearby?k=10&radius=1000      (the same question as Redis)
- *   Redis             GEOSEARCH ... BYRADIUS 1 km ASC COUNT 10
- *   PostGIS           ORDER BY geom <-> point LIMIT 10 (planar degrees: an approximation)
- * Each row: queries/s, p50 and p99 latency (every query timed), and recall against the exact
- * answer (geodesic distance on WGS-84, ties by id; geod's in-process R-tree, itself checked
- * against brute force by bench_index) over the first 1000 queries. Servers and clients share the
- * machine's cores (no pinning in this step); speed is reported, never asserted. */
+ * same data, the same query positions, in one run on one machine (issue 7), into one report
+ * (bench/report.md) with plots (bench/plots/). For each data size:
+ *   in process   geod's R-tree (nearest 10, all and a 2 % category) and SQLite's R*Tree
+ *   HTTP         geod JSON and msgpack; the ceilings: h2o and nginx answering the same bytes
+ *   peers        Redis 7 GEOSEARCH, PostGIS 3 (GiST KNN), also through pgbench
+ *   writes       geod's durable POST /v1/facilities next to the disk's fdatasync rate
+ *   start-up     geod serve on the store until its first answer
+ * Every server is pinned to the upper half of the cores and the load generator (openloop.h) to
+ * the lower half. A row's figures: the peak (closed loop), then latency at 50 % and 80 % of that
+ * peak on a fixed schedule (open loop), server CPU per request, answer bytes; every figure is
+ * the median of the runs. Answers are checked against the exact ones (WGS-84 geodesic, ties by
+ * id: geod's in-process R-tree, itself checked against a scan); geod must be exact (exit 2),
+ * the peers' agreement is reported. Speed is reported, never asserted. */
 #include "bench/gen.h"
+#include "bench/knn.h"
+#include "bench/openloop.h"
 #include "bench/peers.h"
+#include "bench/peers_inproc.h"
+#include "bench/peers_report.h"
+#include "bench/peers_srv.h"
 #include "index/rtree.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <hiredis/hiredis.h>
-#include <libpq-fe.h>
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
-#include <signal.h>
-#include <stdarg.h>
-#include <spawn.h>
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-extern char **environ;
+#define NQ 20000
+#define RECALL_Q 200
 
-#define RECALL_QUERIES 1000
-#define PG_PORT 55432
+static struct srv srv;
+static struct opts o;
 
 static double now(void)
 {
@@ -50,340 +46,280 @@ static double now(void)
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-static const char *const categories[9] = {
-    "community_center", "hospital",        "relief_station",     "shelter",          "elderly_care",
-    "elderly_daycare",  "street_office",   "welfare_enterprise", "marriage_registry"};
-
-static char dir[64];
-static pid_t geod_pid, redis_pid, h2o_pid, nginx_pid;
-static bool pg_started;
-/* Servers on the upper half of the cores, clients on the lower half ("" and -1: no pinning). */
-static char server_cpus[64] = "";
-static int client_cpu_lo = -1, client_cpu_hi = -1;
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-    char cmd[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    return system(cmd);
-}
-
 static void cleanup(void)
 {
-    if (geod_pid > 0)
-        kill(geod_pid, SIGTERM), waitpid(geod_pid, NULL, 0);
-    if (redis_pid > 0)
-        kill(redis_pid, SIGTERM), waitpid(redis_pid, NULL, 0);
-    if (h2o_pid > 0)
-        kill(h2o_pid, SIGTERM), waitpid(h2o_pid, NULL, 0);
-    if (nginx_pid > 0)
-        kill(nginx_pid, SIGTERM), waitpid(nginx_pid, NULL, 0);
-    if (pg_started)
-        sh("runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D %s/pg -m fast stop "
-           ">/dev/null 2>&1",
-           dir);
-    if (dir[0])
-        sh("rm -rf %s", dir);
+    srv_stop_all(&srv);
+    if (srv.dir[0])
+        srv_sh("rm -rf %s", srv.dir);
 }
 
-/* The store's facilities: the data every engine holds. */
-static struct rtree_item *read_store(const char *db, size_t *n)
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
 {
-    sqlite3 *h;
-    sqlite3_stmt *st;
-    size_t cap = 1 << 20;
-    struct rtree_item *it = malloc(cap * sizeof *it);
-    *n = 0;
-    if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) ||
-        sqlite3_prepare_v2(h, "SELECT id, lon, lat FROM facility WHERE deleted = 0", -1, &st,
-                           NULL))
-        return NULL;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        if (*n == cap)
-            it = realloc(it, (cap *= 2) * sizeof *it);
-        it[(*n)++] = (struct rtree_item){.id = (uint32_t)sqlite3_column_int64(st, 0),
-                                         .lon = sqlite3_column_double(st, 1),
-                                         .lat = sqlite3_column_double(st, 2)};
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "bench_peers: ");
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+/* ---- requests ---------------------------------------------------------------------------- */
+
+static void rq_add(struct reqset *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void rq_add(struct reqset *s, const char *fmt, ...)
+{
+    char tmp[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (s->len + (size_t)n + 1 > s->cap) {
+        s->cap = (s->cap + (size_t)n + 1) * 2;
+        s->buf = realloc(s->buf, s->cap);
     }
-    sqlite3_finalize(st);
-    sqlite3_close(h);
-    return it;
+    if (s->n % 1024 == 0)
+        s->off = realloc(s->off, (s->n + 1024) * sizeof *s->off);
+    memcpy(s->buf + s->len, tmp, (size_t)n + 1);
+    s->off[s->n++] = s->len;
+    s->len += (size_t)n + 1;
 }
 
-/* posix_spawnp of argv, under `taskset -c server_cpus` when pinning. */
-static int spawn_server(pid_t *pid, const posix_spawn_file_actions_t *fa, char *const argv[])
+static struct ol_req *rq_done(struct reqset *s)
 {
-    char *full[32];
-    int n = 0;
-    if (server_cpus[0]) {
-        full[n++] = "taskset";
-        full[n++] = "-c";
-        full[n++] = server_cpus;
-    }
-    for (int i = 0; argv[i] && n < 31; i++)
-        full[n++] = argv[i];
-    full[n] = NULL;
-    return posix_spawnp(pid, full[0], fa, NULL, full, environ);
+    s->reqs = malloc(s->n * sizeof *s->reqs);
+    for (size_t i = 0; i < s->n; i++)
+        s->reqs[i] = (struct ol_req){s->buf + s->off[i], strlen(s->buf + s->off[i])};
+    free(s->off);
+    s->off = NULL;
+    return s->reqs;
 }
 
-static bool start_geod(const char *geod, const char *db, uint16_t *port)
+static void rq_free(struct reqset *s)
 {
-    int out[2];
-    if (pipe(out))
-        return false;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    posix_spawn_file_actions_addclose(&fa, out[0]);
-    char log[128];
-    snprintf(log, sizeof log, "%s/geod.log", dir);
-    posix_spawn_file_actions_addopen(&fa, 2, log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    /* no rate limit: the bench is one client address asking as fast as it can */
-    char *argv[] = {(char *)geod, "serve", "--db", (char *)db, "--listen", "127.0.0.1:0",
-                    "--threads", "2", "--rate-limit", "0", NULL};
-    if (spawn_server(&geod_pid, &fa, argv))
-        return false;
-    close(out[1]);
-    FILE *f = fdopen(out[0], "r");
-    char line[512];
-    while (fgets(line, sizeof line, f)) {
-        char *at = strstr(line, "http://127.0.0.1:");
-        if (at) {
-            *port = (uint16_t)atoi(at + 17);
-            return true; /* the pipe stays open: geod's later lines would block otherwise */
-        }
-    }
-    return false;
+    free(s->buf);
+    free(s->off);
+    free(s->reqs);
+    memset(s, 0, sizeof *s);
 }
 
-static bool start_redis(const struct rtree_item *it, size_t n)
+#define GET "GET %s HTTP/1.1\r\nHost: bench\r\n\r\n"
+
+static void http_get(struct reqset *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void http_get(struct reqset *s, const char *fmt, ...)
 {
-    char sock[128], arg[160];
-    snprintf(sock, sizeof sock, "%s/redis.sock", dir);
-    snprintf(arg, sizeof arg, "%s", sock);
-    char logf[160];
-    snprintf(logf, sizeof logf, "%s/redis.log", dir);
-    char *argv[] = {"redis-server", "--port", "0", "--unixsocket", arg, "--save", "",
-                    "--appendonly", "no", "--loglevel", "warning", "--logfile", logf, NULL};
-    if (spawn_server(&redis_pid, NULL, argv))
-        return false;
-    redisContext *c = NULL;
-    for (int i = 0; i < 100 && !c; i++) {
-        usleep(50000);
-        c = redisConnectUnix(sock);
-        if (c && c->err)
-            redisFree(c), c = NULL;
-    }
-    if (!c)
-        return false;
-    for (size_t i = 0; i < n; i += 1000) {
-        size_t m = n - i < 1000 ? n - i : 1000;
-        for (size_t j = i; j < i + m; j++)
-            redisAppendCommand(c, "GEOADD pts %.7f %.7f %u", it[j].lon, it[j].lat, it[j].id);
-        for (size_t j = 0; j < m; j++) {
-            redisReply *r;
-            if (redisGetReply(c, (void **)&r) != REDIS_OK || r->type == REDIS_REPLY_ERROR)
-                return false;
-            freeReplyObject(r);
-        }
-    }
-    redisFree(c);
-    return true;
+    char target[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(target, sizeof target, fmt, ap);
+    va_end(ap);
+    rq_add(s, GET, target);
 }
 
-static bool pg_exec(PGconn *c, const char *sql)
+static void redis_cmd(struct reqset *s, int argc, const char *const *argv)
 {
-    PGresult *r = PQexec(c, sql);
-    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK ||
-              PQresultStatus(r) == PGRES_COPY_IN;
-    if (!ok)
-        fprintf(stderr, "postgis: %s: %s", sql, PQerrorMessage(c));
-    PQclear(r);
-    return ok;
+    char cmd[1024];
+    size_t at = (size_t)snprintf(cmd, sizeof cmd, "*%d\r\n", argc);
+    for (int i = 0; i < argc; i++)
+        at +=
+            (size_t)snprintf(cmd + at, sizeof cmd - at, "$%zu\r\n%s\r\n", strlen(argv[i]), argv[i]);
+    rq_add(s, "%s", cmd);
 }
 
-static bool start_postgis(const struct rtree_item *it, size_t n)
+static void post_write(struct reqset *s, const char *token, size_t i, double lon, double lat)
 {
-    if (sh("mkdir -p %s/pg && chown postgres %s/pg && runuser -u postgres -- "
-           "/usr/lib/postgresql/15/bin/initdb -D %s/pg -U bench -A trust --no-sync >/dev/null",
-           dir, dir, dir) ||
-        sh("runuser -u postgres -- %s%s%s/usr/lib/postgresql/15/bin/pg_ctl -D %s/pg -l %s/pg/log "
-           "-w -o \"-k %s/pg -p %d -c listen_addresses='' -c shared_buffers=512MB -c fsync=off "
-           "-c max_connections=20\" start >/dev/null",
-           server_cpus[0] ? "taskset -c " : "", server_cpus, server_cpus[0] ? " " : "", dir, dir,
-           dir, PG_PORT))
-        return false;
-    pg_started = true;
-    char info[256];
-    snprintf(info, sizeof info, "host=%s/pg port=%d user=bench dbname=postgres", dir, PG_PORT);
-    PGconn *c = PQconnectdb(info);
-    if (PQstatus(c) != CONNECTION_OK || !pg_exec(c, "CREATE DATABASE bench"))
-        return PQfinish(c), false;
-    PQfinish(c);
-    snprintf(info, sizeof info, "host=%s/pg port=%d user=bench dbname=bench", dir, PG_PORT);
-    c = PQconnectdb(info);
-    bool ok = PQstatus(c) == CONNECTION_OK && pg_exec(c, "CREATE EXTENSION postgis") &&
-              pg_exec(c, "CREATE TABLE pts (id integer PRIMARY KEY, geom geometry(Point, 4326))") &&
-              pg_exec(c, "COPY pts FROM STDIN");
-    char line[128];
-    for (size_t i = 0; ok && i < n; i++) {
-        int len = snprintf(line, sizeof line, "%u\tSRID=4326;POINT(%.7f %.7f)\n", it[i].id,
-                           it[i].lon, it[i].lat);
-        ok = PQputCopyData(c, line, len) == 1;
-    }
-    ok = ok && PQputCopyEnd(c, NULL) == 1;
-    PGresult *r = PQgetResult(c);
-    ok = ok && PQresultStatus(r) == PGRES_COMMAND_OK;
-    PQclear(r);
-    ok = ok && pg_exec(c, "CREATE INDEX pts_geom ON pts USING gist (geom)") &&
-         pg_exec(c, "VACUUM ANALYZE pts");
-    PQfinish(c);
-    return ok;
+    char body[512];
+    int n = snprintf(body, sizeof body,
+                     "{\"category\":\"elderly_care\",\"name\":\"bench write %zu\",\"lon\":%.7f,"
+                     "\"lat\":%.7f,\"crs\":\"wgs84\",\"confirm_duplicate\":true}",
+                     i, lon, lat);
+    rq_add(s,
+           "POST /v1/facilities HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer %s\r\n"
+           "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
+           token, n, body);
 }
 
-/* A typical answer's bytes (the first query's, JSON) into DIR/body.json. */
-static bool save_body(uint16_t port, const struct gen_query *q)
-{
-    char cmd[512];
-    snprintf(cmd, sizeof cmd,
-             "curl -sf -o %s/body.json 'http://127.0.0.1:%u/v1/nearby?lon=%.7f&lat=%.7f&k=10'", dir,
-             port, q->lon, q->lat);
-    return system(cmd) == 0;
-}
+/* ---- one data size ----------------------------------------------------------------------- */
 
-/* Waits until something listens on port (up to 10 s). */
-static bool wait_port(uint16_t port)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "curl -s -o /dev/null http://127.0.0.1:%u/", port);
-    for (int i = 0; i < 200; i++) {
-        if (system(cmd) == 0)
-            return true;
-        usleep(50000);
-    }
-    return false;
-}
-
-static bool start_h2o(const char *self_dir, uint16_t port)
-{
-    char bin[512], portarg[16], body[128];
-    snprintf(bin, sizeof bin, "%s/bench_h2o_bytes", self_dir);
-    snprintf(portarg, sizeof portarg, "%u", port);
-    snprintf(body, sizeof body, "%s/body.json", dir);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    char *argv[] = {bin, portarg, body, "2", NULL};
-    return spawn_server(&h2o_pid, &fa, argv) == 0 && wait_port(port);
-}
-
-/* nginx serving the same bytes as a static file (sendfile, open file cache), 2 workers. */
-static bool start_nginx(uint16_t port)
-{
-    if (system("command -v nginx >/dev/null 2>&1") != 0)
-        return false;
-    char conf[128];
-    snprintf(conf, sizeof conf, "%s/nginx.conf", dir);
-    FILE *f = fopen(conf, "w");
-    if (!f)
-        return false;
-    fprintf(f,
-            "worker_processes 2; pid %s/nginx.pid; error_log %s/nginx.err; daemon off;\n"
-            "events { worker_connections 256; }\n"
-            "http { access_log off; sendfile on; tcp_nodelay on; keepalive_requests 100000000;\n"
-            "  open_file_cache max=10; server { listen 127.0.0.1:%u;\n"
-            "  location / { default_type application/json; root %s; try_files /body.json =404; } } }\n",
-            dir, dir, port, dir);
-    fclose(f);
-    char *argv[] = {"nginx", "-c", conf, NULL};
-    return spawn_server(&nginx_pid, NULL, argv) == 0 && wait_port(port);
-}
-
-struct load {
-    const struct peer_target *t; /* NULL: in-process */
-    const struct rtree *tree;
-    const struct gen_query *q;
-    size_t nq, start;
-    double seconds;
-    double *lat_us; /* [cap] */
-    size_t n, cap;
-    bool failed;
+struct ctx {
+    size_t n;              /* generated points */
+    struct gen_point *pts; /* [n] */
+    struct gen_query *q;   /* [NQ], at 7 decimals as clients send them */
+    struct srv_point *sp;  /* the store's facilities */
+    size_t nsp;
+    struct rtree *tree; /* over sp: the exact answers */
+    uint16_t geod_port, h2o_port, nginx_ret, nginx_file;
+    char db[128], body[128], token[256];
+    bool have_h2o, have_nginx, full;
+    const char *self_dir;
 };
 
-static void *loader(void *arg)
+static const char *PG_XY = "ST_SetSRID(ST_MakePoint($1::float8, $2::float8), 4326)";
+
+static void pg_target(struct ol_target *t, const char *sql, int params)
 {
-    struct load *l = arg;
-    if (client_cpu_lo >= 0) {
-        cpu_set_t set;
-        CPU_ZERO(&set);
-        for (int c = client_cpu_lo; c <= client_cpu_hi; c++)
-            CPU_SET(c, &set);
-        pthread_setaffinity_np(pthread_self(), sizeof set, &set);
-    }
-    struct peer_conn *c = l->t ? peer_connect(l->t) : NULL;
-    struct rtree_scratch *s = NULL;
-    struct rtree_hit hits[PEER_K];
-    rtree_scratch_new(&s);
-    if (l->t && !c) {
-        l->failed = true;
-        return NULL;
-    }
-    double end = now() + l->seconds;
-    uint32_t ids[PEER_K];
-    for (size_t i = l->start; l->n < l->cap; i++) {
-        const struct gen_query *q = &l->q[i % l->nq];
-        double t0 = now();
-        size_t n;
-        bool ok;
-        if (c) {
-            ok = peer_query(c, q->lon, q->lat, false, ids, &n);
-        } else {
-            struct rtree_query rq = {.lon = q->lon, .lat = q->lat, .k = PEER_K,
-                                     .max_m = INFINITY, .cat_mask = ~0ull};
-            ok = rtree_nearest(l->tree, &rq, s, hits, &n) == GEOD_OK;
-        }
-        double t1 = now();
-        if (!ok) {
-            l->failed = true;
-            break;
-        }
-        l->lat_us[l->n++] = (t1 - t0) * 1e6;
-        if (t1 > end)
-            break;
-    }
-    rtree_scratch_free(s);
-    peer_close(c);
-    return NULL;
+    static char info[256];
+    snprintf(info, sizeof info, "host=%s/pg port=%d user=bench dbname=bench", srv.dir, SRV_PG_PORT);
+    *t = (struct ol_target){
+        .proto = OL_PG, .path = info, .pg_sql = strdup(sql), .pg_params = params};
 }
 
-static int by_double(const void *a, const void *b)
+/* The rows of one size: every (mix, variant, engine) measured. */
+static size_t make_rows(struct ctx *c, struct row *rows)
 {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
+    size_t nr = 0;
+    static char redis_sock[128];
+    snprintf(redis_sock, sizeof redis_sock, "%s/redis.sock", srv.dir);
+    const struct ol_target geod = {.proto = OL_HTTP, .port = c->geod_port};
+    static const int ks[3] = {1, 10, 50};
+    for (int cat = 0; cat < 2; cat++)
+        for (int ki = 0; ki < 3; ki++) {
+            int k = ks[ki];
+            bool main_row = k == 10 && !cat;
+            if (!c->full && !main_row)
+                continue;
+            char variant[64];
+            snprintf(variant, sizeof variant, "k=%d%s", k, cat ? ", hospital (2 %)" : "");
+            struct rtree_query oq = {
+                .k = (uint32_t)k, .max_m = INFINITY, .cat_mask = cat ? 1u << 1 : ~0ull};
+            for (int e = 0; e < 6; e++) {
+                if (e >= 3 && !main_row)
+                    break;
+                if ((e == 3 && !c->have_h2o) || (e >= 4 && !c->have_nginx))
+                    continue;
+                struct row *r = &rows[nr++];
+                *r = (struct row){.mix = "shake", .oracle = oq, .conns = 8, .sweep = main_row};
+                snprintf(r->variant, sizeof r->variant, "%s", variant);
+                for (size_t i = 0; i < NQ; i++) {
+                    if (e == 2) {
+                        rq_add(&r->rs, "%.7f\t%.7f", c->q[i].lon, c->q[i].lat);
+                        continue;
+                    }
+                    http_get(&r->rs, "/v1/nearby?lon=%.7f&lat=%.7f&k=%d%s%s", c->q[i].lon,
+                             c->q[i].lat, k, cat ? "&category=hospital" : "",
+                             e == 1 ? "&format=msgpack" : "");
+                }
+                r->t = geod;
+                r->pid = &srv.geod;
+                r->check = e < 3;
+                r->geod = e < 2;
+                r->msgpack = e == 1;
+                if (e == 0)
+                    snprintf(r->engine, sizeof r->engine, "geod JSON");
+                else if (e == 1)
+                    snprintf(r->engine, sizeof r->engine, "geod msgpack");
+                else if (e == 2) {
+                    char sql[512];
+                    snprintf(sql, sizeof sql, "SELECT id FROM pts %s ORDER BY geom <-> %s LIMIT %d",
+                             cat ? "WHERE cat = 1" : "", PG_XY, k);
+                    pg_target(&r->t, sql, 2);
+                    r->pid = &srv.postmaster;
+                    r->conns = 4;
+                    snprintf(r->engine, sizeof r->engine, "PostGIS");
+                } else if (e == 3) {
+                    r->t.port = c->h2o_port;
+                    r->pid = &srv.h2o;
+                    snprintf(r->engine, sizeof r->engine, "h2o bytes");
+                } else {
+                    r->t.port = e == 4 ? c->nginx_ret : c->nginx_file;
+                    r->pid = &srv.nginx;
+                    r->sweep = false;
+                    snprintf(r->engine, sizeof r->engine, "nginx %s", e == 4 ? "return" : "file");
+                }
+                rq_done(&r->rs);
+            }
+        }
+    static const double radii[3] = {500, 1000, 5000};
+    for (int ri = 0; ri < 3; ri++) {
+        double m = radii[ri];
+        if (!c->full && m != 1000)
+            continue;
+        for (int e = 0; e < 3; e++) {
+            struct row *r = &rows[nr++];
+            *r = (struct row){.mix = "radius",
+                              .oracle = {.k = 10, .max_m = m, .cat_mask = ~0ull},
+                              .conns = 8,
+                              .check = true,
+                              .sweep = m == 1000 && e != 2,
+                              .t = geod,
+                              .pid = &srv.geod,
+                              .geod = e == 0};
+            snprintf(r->variant, sizeof r->variant, "%g km", m / 1000);
+            char ms[32];
+            snprintf(ms, sizeof ms, "%.0f", m);
+            for (size_t i = 0; i < NQ; i++) {
+                double lon = c->q[i].lon, lat = c->q[i].lat;
+                char x[32], y[32];
+                snprintf(x, sizeof x, "%.7f", lon);
+                snprintf(y, sizeof y, "%.7f", lat);
+                if (e == 0)
+                    http_get(&r->rs, "/v1/within?lon=%s&lat=%s&radius=%s&limit=10", x, y, ms);
+                else if (e == 1) {
+                    const char *argv[] = {"GEOSEARCH", "pts", "FROMLONLAT", x,   y, "BYRADIUS", ms,
+                                          "m",         "ASC", "COUNT",      "10"};
+                    redis_cmd(&r->rs, 11, argv);
+                } else /* the index box in degrees: the longitude span is the wider */
+                    rq_add(&r->rs, "%s\t%s\t%.9f", x, y,
+                           m * 1.02 / (111320.0 * cos(lat * M_PI / 180)));
+            }
+            if (e == 0) {
+                snprintf(r->engine, sizeof r->engine, "geod JSON");
+            } else if (e == 1) {
+                r->t = (struct ol_target){.proto = OL_RESP, .path = redis_sock};
+                r->pid = &srv.redis;
+                snprintf(r->engine, sizeof r->engine, "Redis");
+            } else {
+                char sql[768];
+                snprintf(sql, sizeof sql,
+                         "SELECT id FROM pts WHERE ST_DWithin(geom, %s, $3::float8) AND "
+                         "ST_DistanceSphere(geom, %s) <= %s ORDER BY geom <-> %s LIMIT 10",
+                         PG_XY, PG_XY, ms, PG_XY);
+                pg_target(&r->t, sql, 3);
+                r->pid = &srv.postmaster;
+                r->conns = 4;
+                snprintf(r->engine, sizeof r->engine, "PostGIS");
+            }
+            rq_done(&r->rs);
+        }
+    }
+    static const double boxes[3] = {1000, 5000, 20000};
+    for (int bi = 0; c->full && bi < 3; bi++)
+        for (int e = 0; e < 2; e++) {
+            struct row *r = &rows[nr++];
+            *r = (struct row){.mix = "box",
+                              .conns = 8,
+                              .t = geod,
+                              .pid = &srv.geod,
+                              .geod = true,
+                              .msgpack = e == 1};
+            snprintf(r->variant, sizeof r->variant, "%g km", boxes[bi] / 1000);
+            snprintf(r->engine, sizeof r->engine, e ? "geod msgpack" : "geod JSON");
+            double hx = boxes[bi] / 2 / 95830.0, hy = boxes[bi] / 2 / 110864.0;
+            for (size_t i = 0; i < NQ; i++)
+                http_get(&r->rs, "/v1/bbox?bbox=%.7f,%.7f,%.7f,%.7f%s", c->q[i].lon - hx,
+                         c->q[i].lat - hy, c->q[i].lon + hx, c->q[i].lat + hy,
+                         e ? "&format=msgpack" : "");
+            rq_done(&r->rs);
+        }
+    return nr;
 }
 
-/* Recall of the first RECALL_QUERIES answers against the exact ones: the share of answers equal
- * in ids and order, and of ids found. */
-static void recall(const struct peer_target *t, const struct rtree *tree, const struct gen_query *q,
-                   double *exact_pct, double *ids_pct)
+/* The share of the first RECALL_Q answers equal to the exact ones, and of exact ids found. */
+static bool check_row(struct ctx *c, struct row *r)
 {
-    struct peer_conn *c = peer_connect(t);
+    struct peer_conn *pc = peer_connect(&r->t);
     struct rtree_scratch *s;
     rtree_scratch_new(&s);
-    size_t same = 0, found = 0, want = 0;
-    for (size_t i = 0; c && i < RECALL_QUERIES; i++) {
-        uint32_t ids[PEER_K];
-        size_t n = 0, m;
-        struct rtree_hit hits[PEER_K];
-        struct rtree_query rq = {.lon = q[i].lon, .lat = q[i].lat, .k = PEER_K,
-                                 .max_m = t->radius_1km || t->kind == PEER_REDIS ? 1000 : INFINITY,
-                                 .cat_mask = ~0ull};
-        if (!peer_query(c, q[i].lon, q[i].lat, true, ids, &n) ||
-            rtree_nearest(tree, &rq, s, hits, &m))
+    size_t same = 0, found = 0, want = 0, asked = 0;
+    uint32_t ids[64];
+    struct rtree_hit hits[64];
+    for (size_t i = 0; pc && i < RECALL_Q; i++, asked++) {
+        size_t n, m;
+        struct rtree_query rq = r->oracle;
+        rq.lon = c->q[i].lon;
+        rq.lat = c->q[i].lat;
+        if (!peer_ask(pc, &r->rs.reqs[i], r->msgpack, ids, 64, &n) ||
+            rtree_nearest(c->tree, &rq, s, hits, &m))
             break;
         bool eq = n == m;
         for (size_t j = 0; j < m; j++) {
@@ -394,216 +330,454 @@ static void recall(const struct peer_target *t, const struct rtree *tree, const 
         same += eq;
         want += m;
     }
-    *exact_pct = 100.0 * (double)same / RECALL_QUERIES;
-    *ids_pct = want ? 100.0 * (double)found / (double)want : 100.0;
     rtree_scratch_free(s);
-    peer_close(c);
+    peer_close(pc);
+    r->checked = true;
+    r->same_pct = 100.0 * (double)same / RECALL_Q;
+    r->ids_pct = want ? 100.0 * (double)found / (double)want : 100.0;
+    return asked == RECALL_Q;
+}
+
+/* One run of a row: the peak, then 50 % and 80 % of it on a schedule. */
+static bool run_row(struct row *r, int run, bool open)
+{
+    struct fig *f = &r->run[run];
+    struct ol_spec sp = {.t = &r->t,
+                         .reqs = r->rs.reqs,
+                         .nreq = r->rs.n,
+                         .first = (size_t)run * r->rs.n / 3,
+                         .conns = r->conns,
+                         .seconds = o.seconds,
+                         .min_done = (size_t)r->conns, /* slow engines: one answer each */
+                         .max_seconds = 60};
+    struct ol_result res;
+    double cpu0 = srv_cpu_s(*r->pid);
+    if (!ol_run(&sp, &res))
+        return false;
+    double cpu1 = srv_cpu_s(*r->pid);
+    f->peak = res.rps;
+    f->cpu_us = res.done ? (cpu1 - cpu0) * 1e6 / (double)res.done : NAN;
+    f->bytes = res.bytes;
+    f->errors = (double)res.errors;
+    f->closed_p50 = res.p50;
+    for (int l = 0; l < 2; l++)
+        f->p50[l] = f->p99[l] = f->p999[l] = f->lag[l] = f->late[l] = NAN;
+    sp.min_done = 0; /* the open loop keeps to its schedule */
+    for (int l = 0; open && res.rps > 0 && l < 2; l++) {
+        sp.rate = res.rps * (l ? 0.8 : 0.5);
+        sp.first += res.done;
+        struct ol_result q;
+        if (!ol_run(&sp, &q))
+            return false;
+        f->p50[l] = q.p50;
+        f->p99[l] = q.p99;
+        f->p999[l] = q.p999;
+        f->lag[l] = q.send_lag_p99;
+        f->late[l] = (double)q.late;
+        f->errors += (double)q.errors;
+    }
+    return true;
+}
+
+/* ---- the store --------------------------------------------------------------------------- */
+
+static int cat_index(const char *name)
+{
+    for (int i = 0; i < GEN_CATEGORIES; i++)
+        if (!strcmp(name, srv_categories[i]))
+            return i;
+    return GEN_CATEGORIES - 1;
+}
+
+static struct srv_point *read_store(const char *db, size_t *n)
+{
+    sqlite3 *h;
+    sqlite3_stmt *st;
+    size_t cap = 1 << 16;
+    struct srv_point *p = malloc(cap * sizeof *p);
+    *n = 0;
+    if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) ||
+        sqlite3_prepare_v2(h, "SELECT id, lon, lat, category FROM facility WHERE deleted = 0", -1,
+                           &st, NULL))
+        return NULL;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (*n == cap)
+            p = realloc(p, (cap *= 2) * sizeof *p);
+        p[(*n)++] =
+            (struct srv_point){sqlite3_column_double(st, 1), sqlite3_column_double(st, 2),
+                               (uint32_t)sqlite3_column_int64(st, 0),
+                               (uint8_t)cat_index((const char *)sqlite3_column_text(st, 3))};
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return p;
+}
+
+/* The store of c->n points: from the cache when an earlier run made it (copied: the writes
+ * below change it), else `geod import` of a CSV of the points into a store holding the
+ * built-in data, kept in the cache. *import_s: the import's wall time (then or now). */
+static bool make_store(struct ctx *c, uint64_t hash, double *import_s, bool *cached)
+{
+    char cache[512], meta[600];
+    srv_sh("mkdir -p %s", o.cache);
+    snprintf(cache, sizeof cache, "%s/store-%zu-%016llx.sqlite", o.cache, c->n,
+             (unsigned long long)hash);
+    snprintf(meta, sizeof meta, "%s.import_s", cache);
+    snprintf(c->db, sizeof c->db, "%s/geod.sqlite", srv.dir);
+    FILE *f = fopen(meta, "r");
+    *cached = f && fscanf(f, "%lf", import_s) == 1;
+    if (f)
+        fclose(f);
+    if (!*cached) {
+        char csv[128];
+        snprintf(csv, sizeof csv, "%s/points.csv", srv.dir);
+        f = fopen(csv, "w");
+        fputs("id,name,category,lon,lat\n", f);
+        for (size_t i = 0; i < c->n; i++)
+            fprintf(f, "P%zu,bench point %zu,%s,%.7f,%.7f\n", i, i, srv_categories[c->pts[i].cat],
+                    c->pts[i].lon, c->pts[i].lat);
+        fclose(f);
+        say("importing %zu points into a store", c->n);
+        srv_sh("rm -f %s %s-wal %s-shm", cache, cache, cache);
+        double t0 = now();
+        if (srv_sh("%s import %s --db %s --crs wgs84 --source bench >/dev/null 2>%s/import.txt",
+                   o.geod, csv, cache, srv.dir))
+            return say("geod import failed (%s/import.txt)", srv.dir), false;
+        *import_s = now() - t0;
+        unlink(csv);
+        if ((f = fopen(meta, "w")))
+            fprintf(f, "%.3f\n", *import_s), fclose(f);
+    }
+    if (srv_sh("cp %s %s", cache, c->db))
+        return false;
+    /* an account for the writes (the password on stdin, the cheapest key derivation) */
+    return srv_sh("printf 'bench-password-123\\n' | GEOD_KDF_COST=min %s user add bench --role "
+                  "admin --db %s >/dev/null 2>&1",
+                  o.geod, c->db) == 0;
+}
+
+static bool login(struct ctx *c)
+{
+    struct ol_target t = {.proto = OL_HTTP, .port = c->geod_port};
+    struct peer_conn *pc = peer_connect(&t);
+    const char *body = "{\"name\":\"bench\",\"password\":\"bench-password-123\",\"bearer\":true}";
+    char req[512];
+    snprintf(req, sizeof req,
+             "POST /v1/login HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+             "Content-Length: %zu\r\n\r\n%s",
+             strlen(body), body);
+    struct ol_req r = {req, strlen(req)};
+    bool ok = pc && peer_ask_token(pc, &r, c->token, sizeof c->token);
+    peer_close(pc);
+    return ok;
+}
+
+/* ---- pgbench, start-up, writes ------------------------------------------------------------- */
+
+static double pgbench(int clients)
+{
+    char script[128];
+    snprintf(script, sizeof script, "%s/knn.sql", srv.dir);
+    FILE *f = fopen(script, "w");
+    fprintf(f,
+            "\\set i random(1, %d)\nSELECT id FROM pts ORDER BY geom <-> (SELECT g FROM q "
+            "WHERE i = :i) LIMIT 10;\n",
+            NQ);
+    fclose(f);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "%s%s pgbench -n -h %s/pg -p %d -U bench -f %s -c %d -j %d -T %d -M prepared bench "
+             "2>/dev/null",
+             o.client_cpus[0] ? "taskset -c " : "", o.client_cpus, srv.dir, SRV_PG_PORT, script,
+             clients, clients, (int)ceil(o.seconds));
+    FILE *p = popen(cmd, "r");
+    char line[256];
+    double tps = NAN;
+    while (p && fgets(line, sizeof line, p))
+        if (!strncmp(line, "tps = ", 6))
+            tps = atof(line + 6);
+    if (p)
+        pclose(p);
+    return tps;
+}
+
+/* Waits (up to 5 min) until pid's CPU time stops growing: what slow requests left queued
+ * (durable writes) is done before the next measurement starts. */
+static void settle(pid_t pid)
+{
+    double c = srv_cpu_s(pid), t0 = now();
+    for (;;) {
+        usleep(300000);
+        double d = srv_cpu_s(pid);
+        if (d - c < 0.02 || now() - t0 > 300)
+            return;
+        c = d;
+    }
+}
+
+/* A closed loop of conns connections; writes: until at least 2 answers per connection (up to
+ * 60 s), then until the server is idle again. */
+static bool closed(const struct ol_target *t, const struct reqset *rs, int conns, int run,
+                   pid_t pid, bool writes, double *rps, double *cpu_us, double *errors)
+{
+    struct ol_spec sp = {.t = t,
+                         .reqs = rs->reqs,
+                         .nreq = rs->n,
+                         .first = (size_t)run * rs->n / 3,
+                         .conns = conns,
+                         .seconds = o.seconds,
+                         .min_done = writes ? 2 * (size_t)conns : 0,
+                         .max_seconds = 60};
+    struct ol_result res;
+    double c0 = srv_cpu_s(pid);
+    if (!ol_run(&sp, &res))
+        return false;
+    *rps = res.rps;
+    if (cpu_us)
+        *cpu_us = res.done ? (srv_cpu_s(pid) - c0) * 1e6 / (double)res.done : NAN;
+    if (errors)
+        *errors = (double)res.errors + (double)res.late;
+    if (writes)
+        settle(pid);
+    return true;
+}
+
+static bool extras(struct ctx *c, struct size_res *sr, struct row *k10json)
+{
+    /* pgbench next to geod (JSON k=10) and PostGIS through the load generator, 1 and 4 clients */
+    struct ol_target pgt;
+    pg_target(&pgt,
+              "SELECT id FROM pts ORDER BY geom <-> "
+              "ST_SetSRID(ST_MakePoint($1::float8, $2::float8), 4326) LIMIT 10",
+              2);
+    struct reqset pgq = {0};
+    for (size_t i = 0; i < NQ; i++)
+        rq_add(&pgq, "%.7f\t%.7f", c->q[i].lon, c->q[i].lat);
+    rq_done(&pgq);
+    for (int run = 0; run < o.runs; run++)
+        for (int ci = 0; ci < 2; ci++) {
+            int cl = ci ? 4 : 1;
+            sr->pgbench[ci][run] = pgbench(cl);
+            if (!closed(&pgt, &pgq, cl, run, srv.postmaster, false, &sr->pg_ol[ci][run], NULL,
+                        NULL) ||
+                !closed(&k10json->t, &k10json->rs, cl, run, srv.geod, false, &sr->geod_cl[ci][run],
+                        NULL, NULL))
+                return false;
+        }
+    rq_free(&pgq);
+    free((char *)pgt.pg_sql);
+    sr->pgbench_knn_plan =
+        srv_sh("psql -h %s/pg -p %d -U bench -d bench -Atc 'EXPLAIN SELECT id FROM pts ORDER BY "
+               "geom <-> (SELECT g FROM q WHERE i = 1) LIMIT 10' 2>/dev/null | grep -q "
+               "'Index Scan using pts_geom'",
+               srv.dir, SRV_PG_PORT) == 0;
+    /* start-up: geod serve on the store, from the spawn to the first answer */
+    for (int run = 0; run < o.runs; run++) {
+        srv_kill(&srv.geod);
+        if (!srv_geod_start(&srv, o.geod, c->db, &c->geod_port, &sr->startup_s[run]))
+            return say("geod did not restart"), false;
+    }
+    /* durable writes: each POST acknowledged after its commit; then the mixed load */
+    if (!login(c))
+        return say("login failed"), false;
+    struct reqset w = {0}, mixed = {0};
+    for (size_t i = 0; i < NQ; i++) {
+        post_write(&w, c->token, i, c->q[i].lon, c->q[i].lat);
+        if (i % 100 == 99)
+            post_write(&mixed, c->token, NQ + i, c->q[i].lon, c->q[i].lat);
+        else
+            http_get(&mixed, "/v1/nearby?lon=%.7f&lat=%.7f&k=10", c->q[i].lon, c->q[i].lat);
+    }
+    rq_done(&w);
+    rq_done(&mixed);
+    struct ol_target gt = {.proto = OL_HTTP, .port = c->geod_port};
+    static const int wc[3] = {1, 4, 16};
+    for (int run = 0; run < o.runs; run++) {
+        sr->fdatasync[run] = srv_fdatasync_rate(srv.dir, o.seconds);
+        for (int i = 0; i < 3; i++)
+            if (!closed(&gt, &w, wc[i], run, srv.geod, true, &sr->writes[i][run],
+                        &sr->writes_cpu[i][run], &sr->writes_err[i][run]))
+                return false;
+    }
+    rq_free(&w);
+    if (c->full) {
+        struct row *r = &sr->mixed;
+        *r = (struct row){.mix = "mixed",
+                          .variant = "k=10, 1 % writes",
+                          .engine = "geod JSON",
+                          .t = gt,
+                          .pid = &srv.geod,
+                          .conns = 8,
+                          .geod = true,
+                          .rs = mixed};
+        for (int run = 0; run < o.runs; run++) {
+            if (!run_row(r, run, true))
+                return false;
+            settle(srv.geod);
+        }
+        report_median(r, o.runs);
+        sr->have_mixed = true;
+    } else {
+        rq_free(&mixed);
+    }
+    return true;
+}
+
+/* Everything for one size; false when something could not run. */
+static bool one_size(size_t n, bool full, struct size_res *sr, int *status)
+{
+    struct ctx c = {.n = n, .full = full};
+    sr->n = n;
+    sr->full = full;
+    c.pts = malloc(n * sizeof *c.pts);
+    c.q = malloc(NQ * sizeof *c.q);
+    gen_points(GEN_CLUSTERED, 1, c.pts, n);
+    gen_queries(c.pts, n, 1, c.q, NQ);
+    for (size_t i = 0; i < NQ; i++) { /* as the clients send them: 7 decimals */
+        char b[64];
+        snprintf(b, sizeof b, "%.7f %.7f", c.q[i].lon, c.q[i].lat);
+        sscanf(b, "%lf %lf", &c.q[i].lon, &c.q[i].lat);
+    }
+    sr->hash = gen_hash(c.pts, n);
+    say("%zu points: in process", n);
+    if (!inproc_run(c.pts, n, c.q, NQ, o.seconds / 2, o.runs, &sr->ip))
+        return false;
+    if (sr->ip.same_pct[0] < 100 || sr->ip.same_pct[1] < 100)
+        *status = 2;
+    if (!make_store(&c, sr->hash, &sr->import_s, &sr->cached))
+        return false;
+    c.sp = read_store(c.db, &c.nsp);
+    struct rtree_item *it = malloc(c.nsp * sizeof *it);
+    for (size_t i = 0; i < c.nsp; i++)
+        it[i] = (struct rtree_item){c.sp[i].lon, c.sp[i].lat, c.sp[i].id, c.sp[i].cat};
+    if (!c.sp || rtree_build(it, c.nsp, &c.tree))
+        return false;
+    free(it);
+    sr->facilities = c.nsp;
+    say("%zu points: starting the servers", n);
+    double t0;
+    if (!srv_geod_start(&srv, o.geod, c.db, &c.geod_port, &sr->first_start_s))
+        return say("geod serve did not start"), false;
+    t0 = now();
+    if (!srv_redis_start(&srv, c.sp, c.nsp))
+        return say("redis did not start or load"), false;
+    sr->redis_load_s = now() - t0;
+    t0 = now();
+    if (!srv_pg_start(&srv, c.sp, c.nsp, c.q, NQ))
+        return say("postgis did not start or load (%s/pg/log)", srv.dir), false;
+    sr->pg_load_s = now() - t0;
+    snprintf(c.body, sizeof c.body, "%s/body.json", srv.dir);
+    c.h2o_port = (uint16_t)(c.geod_port + 1000);
+    c.nginx_ret = (uint16_t)(c.geod_port + 1001);
+    c.nginx_file = (uint16_t)(c.geod_port + 1002);
+    char bin[600];
+    snprintf(bin, sizeof bin, "%s/bench_h2o_bytes", o.self_dir);
+    c.have_h2o = srv_sh("curl -sf -o %s 'http://127.0.0.1:%u/v1/nearby?lon=%.7f&lat=%.7f&k=10'",
+                        c.body, c.geod_port, c.q[0].lon, c.q[0].lat) == 0 &&
+                 srv_h2o_start(&srv, bin, c.h2o_port, c.body);
+    c.have_nginx = c.have_h2o && srv_nginx_start(&srv, c.nginx_ret, c.nginx_file, c.body);
+    struct stat st;
+    sr->body_bytes = stat(c.body, &st) ? 0 : (long)st.st_size;
+    sr->nrows = make_rows(&c, sr->rows);
+    struct row *k10 = NULL;
+    for (size_t i = 0; i < sr->nrows; i++) {
+        struct row *r = &sr->rows[i];
+        if (!strcmp(r->mix, "shake") && !strcmp(r->variant, "k=10") &&
+            !strcmp(r->engine, "geod JSON"))
+            k10 = r;
+        if (r->check) {
+            if (!check_row(&c, r))
+                return say("%s %s %s: no answer", r->mix, r->variant, r->engine), false;
+            if (r->geod && r->same_pct < 100)
+                *status = 2;
+        }
+    }
+    for (int run = 0; run < o.runs; run++)
+        for (size_t i = 0; i < sr->nrows; i++) {
+            struct row *r = &sr->rows[i];
+            say("%zu points, run %d/%d: %s %s %s", n, run + 1, o.runs, r->mix, r->variant,
+                r->engine);
+            if (!run_row(r, run, true))
+                return say("%s %s %s did not run", r->mix, r->variant, r->engine), false;
+        }
+    for (size_t i = 0; i < sr->nrows; i++)
+        report_median(&sr->rows[i], o.runs);
+    say("%zu points: pgbench, start-up, writes", n);
+    if (!k10 || !extras(&c, sr, k10))
+        return false;
+    srv_stop_all(&srv);
+    for (size_t i = 0; i < sr->nrows; i++) {
+        free((char *)(sr->rows[i].t.proto == OL_PG ? sr->rows[i].t.pg_sql : NULL));
+        rq_free(&sr->rows[i].rs);
+    }
+    if (sr->have_mixed)
+        rq_free(&sr->mixed.rs);
+    rtree_free(c.tree);
+    free(c.sp);
+    free(c.pts);
+    free(c.q);
+    srv_sh("rm -f %s/geod.sqlite*", srv.dir);
+    return true;
+}
+
+static void loadavg(char *out, size_t size)
+{
+    FILE *f = fopen("/proc/loadavg", "r");
+    double a = 0, b = 0, c = 0;
+    if (f && fscanf(f, "%lf %lf %lf", &a, &b, &c) == 3)
+        snprintf(out, size, "%.2f %.2f %.2f", a, b, c);
+    else
+        snprintf(out, size, "?");
+    if (f)
+        fclose(f);
 }
 
 int main(int argc, char **argv)
 {
-    size_t points = 1000000, nq = 20000;
-    double seconds = 5;
-    const char *geod = "build/geod";
-    bool pin = true;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--points") && i + 1 < argc)
-            points = strtoull(argv[++i], NULL, 10);
-        else if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
-            seconds = atof(argv[++i]);
-        else if (!strcmp(argv[i], "--geod") && i + 1 < argc)
-            geod = argv[++i];
-        else if (!strcmp(argv[i], "--no-pin"))
-            pin = false;
-        else {
-            fprintf(stderr, "usage: bench_peers [--points N (1000000)] [--seconds S (5)] "
-                            "[--geod PATH] [--no-pin]\n");
-            return 1;
-        }
-    }
+    report_opts_default(&o);
+    if (!report_opts_parse(&o, argc, argv))
+        return 1;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    if (pin && cores >= 2) {
-        client_cpu_lo = 0;
-        client_cpu_hi = (int)cores / 2 - 1;
-        snprintf(server_cpus, sizeof server_cpus, "%ld-%ld", cores / 2, cores - 1);
+    srv.threads = 1;
+    if (o.pin && cores >= 2) {
+        snprintf(o.client_cpus, sizeof o.client_cpus, "0-%ld", cores / 2 - 1);
+        snprintf(srv.server_cpus, sizeof srv.server_cpus, "%ld-%ld", cores / 2, cores - 1);
+        srv.threads = (int)(cores - cores / 2);
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        for (long i = 0; i < cores / 2; i++)
+            CPU_SET(i, &set);
+        sched_setaffinity(0, sizeof set, &set);
     }
-    snprintf(dir, sizeof dir, "/tmp/geod-bench-peers-XXXXXX");
-    if (!mkdtemp(dir) || chmod(dir, 0755))
+    snprintf(o.server_cpus, sizeof o.server_cpus, "%s", srv.server_cpus);
+    o.threads = srv.threads;
+    o.cores = cores;
+    char self[512];
+    snprintf(self, sizeof self, "%s", argv[0]);
+    char *slash = strrchr(self, '/');
+    snprintf(o.self_dir, sizeof o.self_dir, "%.*s", slash ? (int)(slash - self) : 1,
+             slash ? self : ".");
+    snprintf(srv.dir, sizeof srv.dir, "/tmp/geod-bench-peers-XXXXXX");
+    if (!mkdtemp(srv.dir) || chmod(srv.dir, 0755))
         return 1;
     atexit(cleanup);
-    char csv[128], db[128];
-    snprintf(csv, sizeof csv, "%s/points.csv", dir);
-    snprintf(db, sizeof db, "%s/geod.sqlite", dir);
-    struct gen_point *p = malloc(points * sizeof *p);
-    struct gen_query *q = malloc(nq * sizeof *q);
-    gen_points(GEN_CLUSTERED, 1, p, points);
-    gen_queries(p, points, 1, q, nq);
-    for (size_t i = 0; i < nq; i++) { /* as the clients send them: 7 decimals */
-        char b[64];
-        snprintf(b, sizeof b, "%.7f %.7f", q[i].lon, q[i].lat);
-        sscanf(b, "%lf %lf", &q[i].lon, &q[i].lat);
-    }
-    FILE *f = fopen(csv, "w");
-    fputs("id,name,category,lon,lat\n", f);
-    for (size_t i = 0; i < points; i++)
-        fprintf(f, "P%zu,bench point %zu,%s,%.7f,%.7f\n", i, i, categories[p[i].cat % 9], p[i].lon,
-                p[i].lat);
-    fclose(f);
-    double t0 = now();
-    if (sh("%s import %s --db %s --crs wgs84 --source bench >/dev/null 2>%s/import.txt", geod, csv,
-           db, dir)) {
-        fprintf(stderr, "bench_peers: geod import failed (%s/import.txt)\n", dir);
-        return 1;
-    }
-    double t_import = now() - t0;
-    size_t n;
-    struct rtree_item *it = read_store(db, &n);
-    struct rtree *tree;
-    if (!it || rtree_build(it, n, &tree))
-        return 1;
-    uint16_t port = 0;
-    t0 = now();
-    if (!start_geod(geod, db, &port)) {
-        fprintf(stderr, "bench_peers: geod serve did not start\n");
-        return 1;
-    }
-    double t_geod = now() - t0;
-    t0 = now();
-    if (!start_redis(it, n)) {
-        fprintf(stderr, "bench_peers: redis did not start or load\n");
-        return 1;
-    }
-    double t_redis = now() - t0;
-    t0 = now();
-    if (!start_postgis(it, n)) {
-        fprintf(stderr, "bench_peers: postgis did not start or load (%s/pg/log)\n", dir);
-        return 1;
-    }
-    double t_pg = now() - t0;
-    char self_dir[512];
-    snprintf(self_dir, sizeof self_dir, "%s", argv[0]);
-    char *slash = strrchr(self_dir, '/');
-    if (slash)
-        *slash = '\0';
-    else
-        strcpy(self_dir, ".");
-    uint16_t h2o_port = (uint16_t)(port + 1000), nginx_port = (uint16_t)(port + 1001);
-    bool have_h2o = save_body(port, q) && start_h2o(self_dir, h2o_port);
-    bool have_nginx = have_h2o && start_nginx(nginx_port);
-    struct stat body_st;
-    char body_path[128];
-    snprintf(body_path, sizeof body_path, "%s/body.json", dir);
-    long body_bytes = stat(body_path, &body_st) ? -1 : (long)body_st.st_size;
-    char sock[128], pgsock[128];
-    snprintf(sock, sizeof sock, "%s/redis.sock", dir);
-    snprintf(pgsock, sizeof pgsock, "%s/pg", dir);
-    const struct row {
-        const char *name;
-        struct peer_target t;
-        bool in_process;
-    } rows[] = {
-        {"geod in-process (k=10)", {0}, true},
-        {"geod HTTP JSON (k=10)", {.kind = PEER_GEOD_JSON, .port = port}, false},
-        {"geod HTTP msgpack (k=10)", {.kind = PEER_GEOD_MSGPACK, .port = port}, false},
-        {"PostGIS <-> LIMIT 10", {.kind = PEER_POSTGIS, .socket = pgsock, .pg_port = PG_PORT},
-         false},
-        {"geod HTTP JSON (k=10, 1 km)", {.kind = PEER_GEOD_JSON, .port = port, .radius_1km = true},
-         false},
-        {"Redis GEOSEARCH 1 km COUNT 10", {.kind = PEER_REDIS, .socket = sock}, false},
-        {"h2o, the same bytes from memory", {.kind = PEER_GEOD_JSON, .port = h2o_port}, false},
-        {"nginx, the same bytes as a file", {.kind = PEER_GEOD_JSON, .port = nginx_port}, false},
-    };
-    size_t nrows = sizeof rows / sizeof rows[0];
-    double qps[8][2] = {{0}};
-    (void)body_bytes;
-    char pinned_text[128];
-    if (server_cpus[0])
-        snprintf(pinned_text, sizeof pinned_text,
-                 "servers pinned to CPUs %s, clients to CPUs %d-%d", server_cpus, client_cpu_lo,
-                 client_cpu_hi);
-    else
-        snprintf(pinned_text, sizeof pinned_text, "servers and clients share the cores (not pinned)");
-    printf("# geod next to Redis and PostGIS: nearest 10 among %zu facilities\n\n", n);
-    printf("One run, %ld cores; %s; %g s per row, the same "
-           "%zu query positions (gen.c: 70 %% near the data, 30 %% uniform) for every engine. "
-           "Load: geod import %.1f s, geod serve start %.1f s, Redis GEOADD %.1f s, PostGIS "
-           "COPY + GiST %.1f s.\n\n",
-           cores, pinned_text, seconds, nq, t_import, t_geod, t_redis, t_pg);
-    printf("| engine | clients | q/s | p50 µs | p99 µs | same answer | ids found |\n"
-           "|---|---:|---:|---:|---:|---:|---:|\n");
-    for (size_t r = 0; r < nrows; r++) {
-        double exact = 100, ids = 100;
-        bool ceiling = r >= 6;
-        if ((r == 6 && !have_h2o) || (r == 7 && !have_nginx))
-            continue;
-        if (!rows[r].in_process && !ceiling)
-            recall(&rows[r].t, tree, q, &exact, &ids);
-        for (int ci = 0; ci < 2; ci++) {
-            int clients = ci ? 4 : 1;
-            if (rows[r].in_process && ci)
-                continue;
-            struct load l[4];
-            pthread_t th[4];
-            for (int k = 0; k < clients; k++) {
-                l[k] = (struct load){.t = rows[r].in_process ? NULL : &rows[r].t, .tree = tree,
-                                     .q = q, .nq = nq, .start = (size_t)k * nq / 4,
-                                     .seconds = seconds, .cap = 20000000};
-                l[k].lat_us = malloc(l[k].cap * sizeof(double));
-                pthread_create(&th[k], NULL, loader, &l[k]);
-            }
-            size_t total = 0;
-            bool failed = false;
-            double span = 0;
-            for (int k = 0; k < clients; k++) {
-                pthread_join(th[k], NULL);
-                total += l[k].n;
-                failed |= l[k].failed;
-            }
-            double *all = malloc((total ? total : 1) * sizeof *all);
-            size_t m = 0;
-            for (int k = 0; k < clients; k++) {
-                double sum = 0;
-                for (size_t i = 0; i < l[k].n; i++)
-                    sum += (all[m++] = l[k].lat_us[i]);
-                span = fmax(span, sum / 1e6);
-                free(l[k].lat_us);
-            }
-            qsort(all, total, sizeof *all, by_double);
-            qps[r][ci] = span > 0 ? (double)total / span : 0;
-            if (ceiling)
-                printf("| %s | %d | %.0f | %.1f | %.1f | — | — |%s\n", rows[r].name, clients,
-                       qps[r][ci], total ? all[total / 2] : NAN,
-                       total ? all[(size_t)(total * 0.99)] : NAN, failed ? " (errors)" : "");
-            else
-                printf("| %s | %d | %.0f | %.1f | %.1f | %.1f %% | %.2f %% |%s\n", rows[r].name,
-                       clients, qps[r][ci], total ? all[total / 2] : NAN,
-                       total ? all[(size_t)(total * 0.99)] : NAN, exact, ids,
-                       failed ? " (errors)" : "");
-            free(all);
+    static struct size_res res[REPORT_MAX_SIZES];
+    int status = 0;
+    size_t done = 0;
+    o.started = time(NULL);
+    loadavg(o.load_start, sizeof o.load_start);
+    /* the largest size first (every mix), the report rewritten after each size: a run cut
+     * short still leaves the most telling part */
+    for (size_t i = o.nsizes; i-- > 0; done++) {
+        bool full = o.full_all || i + 1 == o.nsizes;
+        if (!one_size(o.sizes[i], full, &res[i], &status)) {
+            srv_stop_all(&srv);
+            status = 1;
+            break;
         }
+        loadavg(o.load_end, sizeof o.load_end);
+        if (!report_write(&o, res + i, done + 1))
+            return 1;
     }
-    if (have_h2o)
-        printf("\nThe ceilings answer every request with the %ld bytes of one geod answer (the "
-               "first query's, JSON). geod HTTP JSON k=10 ÷ h2o: %.2f× (1 client), %.2f× (4 "
-               "clients; target ≥ 0.9×)%s.\n",
-               body_bytes, qps[1][0] / qps[6][0], qps[1][1] / qps[6][1],
-               have_nginx ? "" : "; nginx not installed");
-    if (have_nginx)
-        printf("geod HTTP JSON k=10 ÷ nginx: %.2f× (1 client), %.2f× (4 clients).\n",
-               qps[1][0] / qps[7][0], qps[1][1] / qps[7][1]);
-    printf("\nRatios, same run: geod HTTP JSON k=10 vs PostGIS: %.1f× (1 client), %.1f× "
-           "(4 clients; target ≥ 6×); geod HTTP JSON 1 km vs Redis 1 km: %.1f× (1 client), %.1f× "
-           "(4 clients; target ≥ 15×).\n",
-           qps[1][0] / qps[3][0], qps[1][1] / qps[3][1], qps[4][0] / qps[5][0],
-           qps[4][1] / qps[5][1]);
-    printf("\nq/s: a row's queries over the longest client's summed latency. same answer: the "
-           "share of the first %d queries answered with exactly the exact ids in the exact order; "
-           "ids found: the share of exact ids present. PostGIS ranks by planar distance in "
-           "degrees and Redis by a sphere on 52-bit geohash cells; geod by WGS-84 geodesics.\n",
-           RECALL_QUERIES);
-    rtree_free(tree);
-    free(it);
-    free(p);
-    free(q);
-    return 0;
+    return status;
 }

@@ -1,9 +1,7 @@
-/* peers.c - see peers.h. Blocking clients, one connection each, no pipelining: every engine is
- * asked one query at a time per connection, as an app server would ask it. */
+/* peers.c - see peers.h. Blocking, one connection, no pipelining. */
 #include "bench/peers.h"
 
 #include <arpa/inet.h>
-#include <hiredis/hiredis.h>
 #include <jansson.h>
 #include <libpq-fe.h>
 #include <msgpack.h>
@@ -13,61 +11,53 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 struct peer_conn {
-    const struct peer_target *t;
-    int fd;            /* geod */
-    char *buf;         /* geod: response buffer */
+    const struct ol_target *t;
+    int fd;    /* HTTP, RESP */
+    char *buf; /* the answer */
     size_t cap;
-    redisContext *redis;
     PGconn *pg;
 };
 
-struct peer_conn *peer_connect(const struct peer_target *t)
+struct peer_conn *peer_connect(const struct ol_target *t)
 {
     struct peer_conn *c = calloc(1, sizeof *c);
     c->t = t;
     c->fd = -1;
-    if (t->kind == PEER_REDIS) {
-        c->redis = redisConnectUnix(t->socket);
-        if (!c->redis || c->redis->err) {
-            fprintf(stderr, "redis: %s\n", c->redis ? c->redis->errstr : "no memory");
-            peer_close(c);
-            return NULL;
-        }
-    } else if (t->kind == PEER_POSTGIS) {
-        char info[512];
-        snprintf(info, sizeof info, "host=%s port=%u user=bench dbname=bench", t->socket,
-                 t->pg_port);
-        c->pg = PQconnectdb(info);
+    if (t->proto == OL_PG) {
+        c->pg = PQconnectdb(t->path);
         PGresult *r = PQstatus(c->pg) == CONNECTION_OK
-                          ? PQprepare(c->pg, "knn",
-                                      "SELECT id FROM pts ORDER BY geom <-> ST_SetSRID("
-                                      "ST_MakePoint($1::float8, $2::float8), 4326) LIMIT 10",
-                                      2, NULL)
+                          ? PQprepare(c->pg, "q", t->pg_sql, t->pg_params, NULL)
                           : NULL;
-        if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
-            fprintf(stderr, "postgis: %s\n", PQerrorMessage(c->pg));
-            PQclear(r);
-            peer_close(c);
-            return NULL;
-        }
+        bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
+        if (!ok)
+            fprintf(stderr, "postgis: %s", PQerrorMessage(c->pg));
         PQclear(r);
+        if (!ok)
+            return peer_close(c), NULL;
+        return c;
+    }
+    if (t->proto == OL_RESP) {
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        snprintf(sa.sun_path, sizeof sa.sun_path, "%s", t->path);
+        c->fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        if (connect(c->fd, (struct sockaddr *)&sa, sizeof sa))
+            return perror("redis: connect"), peer_close(c), NULL;
     } else {
-        c->fd = socket(AF_INET, SOCK_STREAM, 0);
-        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(t->port),
+        struct sockaddr_in sa = {.sin_family = AF_INET,
+                                 .sin_port = htons(t->port),
                                  .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
         int one = 1;
+        c->fd = socket(AF_INET, SOCK_STREAM, 0);
         setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        if (connect(c->fd, (struct sockaddr *)&sa, sizeof sa)) {
-            perror("geod: connect");
-            peer_close(c);
-            return NULL;
-        }
-        c->cap = 1 << 20;
-        c->buf = malloc(c->cap);
+        if (connect(c->fd, (struct sockaddr *)&sa, sizeof sa))
+            return perror("http: connect"), peer_close(c), NULL;
     }
+    c->cap = 1 << 20;
+    c->buf = malloc(c->cap);
     return c;
 }
 
@@ -77,98 +67,84 @@ void peer_close(struct peer_conn *c)
         return;
     if (c->fd >= 0)
         close(c->fd);
-    if (c->redis)
-        redisFree(c->redis);
     if (c->pg)
         PQfinish(c->pg);
     free(c->buf);
     free(c);
 }
 
-/* One GET on the keep-alive connection: the body into c->buf, its length in *len. */
-static bool http_get(struct peer_conn *c, const char *target, size_t *len)
+/* Reads until complete(buf, have) says how long the answer is (> 0). */
+static bool read_answer(struct peer_conn *c, long (*complete)(const char *, size_t), size_t *len)
 {
-    char req[512];
-    int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: bench\r\n\r\n", target);
-    if (write(c->fd, req, (size_t)n) != n)
-        return false;
-    size_t have = 0, body_at = 0, clen = 0;
+    size_t have = 0;
     for (;;) {
+        if (have + 1 >= c->cap) {
+            c->cap *= 2;
+            c->buf = realloc(c->buf, c->cap);
+        }
         ssize_t r = read(c->fd, c->buf + have, c->cap - have - 1);
         if (r <= 0)
             return false;
         have += (size_t)r;
         c->buf[have] = '\0';
-        if (!body_at) {
-            char *end = strstr(c->buf, "\r\n\r\n");
-            if (!end)
-                continue;
-            body_at = (size_t)(end - c->buf) + 4;
-            if (strncmp(c->buf, "HTTP/1.1 200", 12) != 0)
-                return false;
-            char *cl = strcasestr(c->buf, "\r\ncontent-length:");
-            if (!cl || cl > end)
-                return false;
-            clen = strtoul(cl + 17, NULL, 10);
-            if (body_at + clen >= c->cap)
-                return false;
+        long n = complete(c->buf, have);
+        if (n < 0)
+            return false;
+        if (n > 0) {
+            *len = (size_t)n;
+            return true;
         }
-        if (have >= body_at + clen)
-            break;
     }
-    memmove(c->buf, c->buf + body_at, clen);
-    c->buf[clen] = '\0';
-    *len = clen;
-    return true;
 }
 
-bool peer_query(struct peer_conn *c, double lon, double lat, bool want_ids, uint32_t *ids,
-                size_t *n)
+static long http_complete(const char *b, size_t n)
 {
-    *n = 0;
-    if (c->redis) {
-        redisReply *r = redisCommand(c->redis,
-                                     "GEOSEARCH pts FROMLONLAT %.7f %.7f BYRADIUS 1 km ASC "
-                                     "COUNT 10",
-                                     lon, lat);
-        bool ok = r && r->type == REDIS_REPLY_ARRAY;
-        for (size_t i = 0; ok && i < r->elements && i < PEER_K; i++)
-            ids[(*n)++] = (uint32_t)strtoul(r->element[i]->str, NULL, 10);
-        freeReplyObject(r);
-        return ok;
+    const char *end = strstr(b, "\r\n\r\n");
+    if (!end)
+        return 0;
+    const char *cl = strcasestr(b, "\r\ncontent-length:");
+    if (!cl || cl > end)
+        return -1;
+    size_t head = (size_t)(end - b) + 4, clen = strtoul(cl + 17, NULL, 10);
+    return n >= head + clen ? (long)(head + clen) : 0;
+}
+
+/* One RESP value's length, 0 incomplete, -1 malformed. */
+static long resp_complete(const char *b, size_t n)
+{
+    const char *eol = memmem(b, n, "\r\n", 2);
+    if (n < 3 || !eol)
+        return 0;
+    size_t line = (size_t)(eol - b) + 2;
+    long v = strtol(b + 1, NULL, 10);
+    if (b[0] == '+' || b[0] == '-' || b[0] == ':' || (b[0] == '$' && v < 0))
+        return (long)line;
+    if (b[0] == '$')
+        return n >= line + (size_t)v + 2 ? (long)(line + (size_t)v + 2) : 0;
+    if (b[0] != '*')
+        return -1;
+    size_t at = line;
+    for (long i = 0; i < v; i++) {
+        long e = resp_complete(b + at, n - at);
+        if (e <= 0)
+            return e;
+        at += (size_t)e;
     }
-    if (c->pg) {
-        char x[32], y[32];
-        snprintf(x, sizeof x, "%.7f", lon);
-        snprintf(y, sizeof y, "%.7f", lat);
-        const char *params[2] = {x, y};
-        PGresult *r = PQexecPrepared(c->pg, "knn", 2, params, NULL, NULL, 0);
-        bool ok = PQresultStatus(r) == PGRES_TUPLES_OK;
-        for (int i = 0; ok && i < PQntuples(r) && i < PEER_K; i++)
-            ids[(*n)++] = (uint32_t)strtoul(PQgetvalue(r, i, 0), NULL, 10);
-        PQclear(r);
-        return ok;
-    }
-    char target[256];
-    snprintf(target, sizeof target, "/v1/nearby?lon=%.7f&lat=%.7f&k=%d%s%s", lon, lat, PEER_K,
-             c->t->radius_1km ? "&radius=1000" : "",
-             c->t->kind == PEER_GEOD_MSGPACK ? "&format=msgpack" : "");
-    size_t len;
-    if (!http_get(c, target, &len))
-        return false;
-    if (!want_ids)
-        return true;
-    if (c->t->kind == PEER_GEOD_MSGPACK) { /* {"results": [{"id": n, ...}, ...], ...} */
-        msgpack_unpacked u;
-        msgpack_unpacked_init(&u);
-        bool ok = msgpack_unpack_next(&u, c->buf, len, NULL) == MSGPACK_UNPACK_SUCCESS &&
-                  u.data.type == MSGPACK_OBJECT_MAP;
-        for (uint32_t i = 0; ok && i < u.data.via.map.size; i++) {
+    return (long)at;
+}
+
+static void msgpack_ids(const char *b, size_t len, uint32_t *ids, size_t max, size_t *n)
+{
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    if (msgpack_unpack_next(&u, b, len, NULL) == MSGPACK_UNPACK_SUCCESS &&
+        u.data.type == MSGPACK_OBJECT_MAP) {
+        for (uint32_t i = 0; i < u.data.via.map.size; i++) {
             msgpack_object_kv *kv = &u.data.via.map.ptr[i];
             if (kv->key.type != MSGPACK_OBJECT_STR || kv->key.via.str.size != 7 ||
                 memcmp(kv->key.via.str.ptr, "results", 7) || kv->val.type != MSGPACK_OBJECT_ARRAY)
                 continue;
-            for (uint32_t j = 0; j < kv->val.via.array.size && *n < PEER_K; j++) {
+            for (uint32_t j = 0; j < kv->val.via.array.size && *n < max; j++) {
                 msgpack_object *item = &kv->val.via.array.ptr[j];
                 for (uint32_t k = 0; item->type == MSGPACK_OBJECT_MAP && k < item->via.map.size;
                      k++) {
@@ -179,16 +155,81 @@ bool peer_query(struct peer_conn *c, double lon, double lat, bool want_ids, uint
                 }
             }
         }
-        msgpack_unpacked_destroy(&u);
+    }
+    msgpack_unpacked_destroy(&u);
+}
+
+bool peer_ask(struct peer_conn *c, const struct ol_req *req, bool msgpack, uint32_t *ids,
+              size_t max, size_t *n)
+{
+    *n = 0;
+    if (c->pg) {
+        char text[512];
+        const char *params[16];
+        int np = 0;
+        size_t len = req->len < sizeof text - 1 ? req->len : sizeof text - 1;
+        memcpy(text, req->data, len);
+        text[len] = '\0';
+        for (char *p = text; np < 16 && np < c->t->pg_params; np++) {
+            params[np] = p;
+            if (!(p = strchr(p, '\t')))
+                break;
+            *p++ = '\0';
+        }
+        PGresult *r = PQexecPrepared(c->pg, "q", c->t->pg_params, params, NULL, NULL, 0);
+        bool ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+        for (int i = 0; ok && i < PQntuples(r) && *n < max; i++)
+            ids[(*n)++] = (uint32_t)strtoul(PQgetvalue(r, i, 0), NULL, 10);
+        PQclear(r);
         return ok;
     }
-    json_t *j = json_loadb(c->buf, len, 0, NULL), *e;
+    if (write(c->fd, req->data, req->len) != (ssize_t)req->len)
+        return false;
+    size_t len;
+    if (c->t->proto == OL_RESP) {
+        if (!read_answer(c, resp_complete, &len) || c->buf[0] != '*')
+            return false;
+        /* *N\r\n then N bulk strings $L\r\nID\r\n */
+        char *p = strchr(c->buf, '\n') + 1;
+        while (*p == '$' && *n < max) {
+            p = strchr(p, '\n') + 1;
+            ids[(*n)++] = (uint32_t)strtoul(p, &p, 10);
+            p += 2;
+        }
+        return true;
+    }
+    if (!read_answer(c, http_complete, &len) || strncmp(c->buf, "HTTP/1.1 2", 10))
+        return false;
+    char *body = strstr(c->buf, "\r\n\r\n") + 4;
+    size_t blen = len - (size_t)(body - c->buf);
+    if (msgpack) {
+        msgpack_ids(body, blen, ids, max, n);
+        return true;
+    }
+    json_t *j = json_loadb(body, blen, 0, NULL), *e;
     size_t i;
     json_array_foreach(json_object_get(j, "results"), i, e)
     {
-        if (*n < PEER_K)
+        if (*n < max)
             ids[(*n)++] = (uint32_t)json_integer_value(json_object_get(e, "id"));
     }
+    bool ok = j != NULL;
     json_decref(j);
-    return true;
+    return ok;
+}
+
+bool peer_ask_token(struct peer_conn *c, const struct ol_req *req, char *token, size_t size)
+{
+    size_t len;
+    if (c->t->proto != OL_HTTP || write(c->fd, req->data, req->len) != (ssize_t)req->len ||
+        !read_answer(c, http_complete, &len) || strncmp(c->buf, "HTTP/1.1 200", 12))
+        return false;
+    char *body = strstr(c->buf, "\r\n\r\n") + 4;
+    json_t *j = json_loadb(body, len - (size_t)(body - c->buf), 0, NULL);
+    const char *t = json_string_value(json_object_get(j, "token"));
+    bool ok = t && strlen(t) < size;
+    if (ok)
+        strcpy(token, t);
+    json_decref(j);
+    return ok;
 }
