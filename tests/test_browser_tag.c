@@ -16,7 +16,6 @@
 #define START_MS 60000
 #define BROWSER_S 300 /* the whole script, chromium's start included */
 #define SCRIPT "tests/browser/tag.mjs"
-#define CLI_MS 60000
 #define USER "wang"
 #define PASSWORD "a long passphrase 江岸"
 #define DISTRICT "420102"
@@ -31,14 +30,10 @@ static void test_start(void)
     char ready[256];
     T_CHECKF(browser_ready(ready, sizeof ready), "%s", ready);
     snprintf(dir, sizeof dir, "/tmp/geod-tag-XXXXXX");
-    T_CHECK(mkdtemp(dir) != NULL);
-    snprintf(seed, sizeof seed, "%s/seed.sqlite", dir);
-    setenv("GEOD_KDF_COST", "min", 1);
-    const char *args[] = {"user", "add", USER, "--role", "worker", "--district", DISTRICT,
-                          "--db", seed, NULL};
-    int rc = 0;
-    bool ran = geodproc_run_input(args, PASSWORD "\n", CLI_MS, &rc, NULL, NULL, NULL);
-    T_CHECKF(ran && WIFEXITED(rc) && WEXITSTATUS(rc) == 0, "geod user add " USER);
+    char why[256];
+    T_CHECKF(browser_worker_store(dir, seed, sizeof seed, USER, PASSWORD, DISTRICT, why,
+                                  sizeof why),
+             "%s", why);
     char err[1024];
     bool ok = geodproc_start(&geod, seed, START_MS, err, sizeof err);
     T_CHECKF(ok, "geod did not start: %s", err);
@@ -56,14 +51,8 @@ static void test_browser(void)
 
 static void test_stops(void)
 {
-    int st;
-    char sb[32], why[512];
-    bool exited = geodproc_stop(&geod, 10000, &st, NULL);
-    T_CHECKF(exited && WIFEXITED(st) && WEXITSTATUS(st) == 0, "geod after SIGTERM: %s",
-             exited ? geodproc_status_text(st, sb) : "killed");
-    char *log = geodproc_stderr(&geod);
-    T_CHECKF(geodproc_log_ok(log, true, why, sizeof why), "geod's stderr: %s", why);
-    free(log);
+    char why[512];
+    T_CHECKF(browser_geod_stopped(&geod, why, sizeof why), "%s", why);
 }
 
 int main(void)

@@ -8,10 +8,7 @@
 #include "tests/lib/geodproc.h"
 #include "tests/t.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -20,7 +17,6 @@
 #define START_MS 60000
 #define BROWSER_S 300 /* the whole script, chromium's start included */
 #define SCRIPT "tests/browser/tag_tiles.mjs"
-#define CLI_MS 60000
 #define USER "wang"
 #define PASSWORD "a long passphrase 江岸"
 #define DISTRICT "420102"
@@ -31,35 +27,17 @@ static bool geod_up;
 static char dir[64], seed[128];
 static unsigned tile_port;
 
-/* A loopback port nobody listens on now (the kernel's pick, released for the script). */
-static unsigned free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    unsigned port = 0;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
-}
 
 static void test_start(void)
 {
     char ready[256];
     T_CHECKF(browser_ready(ready, sizeof ready), "%s", ready);
     snprintf(dir, sizeof dir, "/tmp/geod-tagtiles-XXXXXX");
-    T_CHECK(mkdtemp(dir) != NULL);
-    snprintf(seed, sizeof seed, "%s/seed.sqlite", dir);
-    setenv("GEOD_KDF_COST", "min", 1);
-    const char *args[] = {"user", "add", USER, "--role", "worker", "--district", DISTRICT,
-                          "--db", seed, NULL};
-    int rc = 0;
-    bool ran = geodproc_run_input(args, PASSWORD "\n", CLI_MS, &rc, NULL, NULL, NULL);
-    T_CHECKF(ran && WIFEXITED(rc) && WEXITSTATUS(rc) == 0, "geod user add " USER);
-    tile_port = free_port();
+    char why[256];
+    T_CHECKF(browser_worker_store(dir, seed, sizeof seed, USER, PASSWORD, DISTRICT, why,
+                                  sizeof why),
+             "%s", why);
+    tile_port = browser_free_port();
     T_CHECK(tile_port != 0);
     char tile_url[96], err[1024];
     snprintf(tile_url, sizeof tile_url, "http://127.0.0.1:%u/t/{z}/{x}/{y}.svg", tile_port);
@@ -82,14 +60,8 @@ static void test_browser(void)
 
 static void test_stops(void)
 {
-    int st;
-    char sb[32], why[512];
-    bool exited = geodproc_stop(&geod, 10000, &st, NULL);
-    T_CHECKF(exited && WIFEXITED(st) && WEXITSTATUS(st) == 0, "geod after SIGTERM: %s",
-             exited ? geodproc_status_text(st, sb) : "killed");
-    char *log = geodproc_stderr(&geod);
-    T_CHECKF(geodproc_log_ok(log, true, why, sizeof why), "geod's stderr: %s", why);
-    free(log);
+    char why[512];
+    T_CHECKF(browser_geod_stopped(&geod, why, sizeof why), "%s", why);
 }
 
 int main(void)

@@ -7,11 +7,8 @@
 #include "tests/lib/geodproc.h"
 #include "tests/t.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,26 +21,11 @@ static struct geodproc geod;
 static bool geod_up;
 static uint16_t portal_port;
 
-/* A loopback port nobody listens on now, for the portal page's server. */
-static uint16_t free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof sa;
-    uint16_t port = 0;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
-        getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-        port = ntohs(sa.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
-}
-
 static void test_start(void)
 {
     char ready[256];
     T_CHECKF(browser_ready(ready, sizeof ready), "%s", ready);
-    portal_port = free_port();
+    portal_port = browser_free_port();
     T_CHECK(portal_port != 0);
     char origin[64], err[1024];
     snprintf(origin, sizeof origin, "http://127.0.0.1:%u", (unsigned)portal_port);
@@ -65,14 +47,8 @@ static void test_browser(void)
 
 static void test_stops(void)
 {
-    int st;
-    char sb[32], why[512];
-    bool exited = geodproc_stop(&geod, 10000, &st, NULL);
-    T_CHECKF(exited && WIFEXITED(st) && WEXITSTATUS(st) == 0, "geod after SIGTERM: %s",
-             exited ? geodproc_status_text(st, sb) : "killed");
-    char *log = geodproc_stderr(&geod);
-    T_CHECKF(geodproc_log_ok(log, true, why, sizeof why), "geod's stderr: %s", why);
-    free(log);
+    char why[512];
+    T_CHECKF(browser_geod_stopped(&geod, why, sizeof why), "%s", why);
 }
 
 int main(void)

@@ -6,47 +6,20 @@
 // "我最近的编辑", and checks with a plain GET of /v1/nearby at that point that geod serves the
 // new name. Also checks the page's security headers. Keeps ARTIFACTS_DIR/tag.png.
 // Prints "ok NAME" / "FAIL NAME: why" per step and "N passed, N failed"; exits 1 on a failure.
-import { chromium } from 'playwright-core';
+import { check, harness, launchChromium } from './lib.mjs';
 import fs from 'node:fs';
 import path from 'node:path';
 
 const [geod, user, password, artifacts] = process.argv.slice(2);
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const WAIT_MS = 30000;
 const STAMP = Date.now().toString(36).slice(-4);
 const NAME1 = `测试邻里驿站${STAMP}`;
 const NAME2 = `测试邻里驿站${STAMP}分站`;   // contains NAME1: similar, so a duplicate
 const NAME1_EDITED = `测试邻里驿站${STAMP}（新址）`;
-let passed = 0, failed = 0;
-
-async function step(name, fn) {
-  try {
-    await fn();
-    passed++;
-    console.log(`ok   ${name}`);
-  } catch (e) {
-    failed++;
-    console.log(`FAIL ${name}: ${e && e.stack ? e.stack.split('\n').slice(0, 3).join(' | ') : e}`);
-  }
-}
-
-function check(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
-
-async function json(p) {
-  const r = await fetch(geod + p);
-  check(r.ok, `${p}: HTTP ${r.status}`);
-  return r.json();
-}
+const { step, json, finish } = harness(geod);
 
 fs.mkdirSync(artifacts, { recursive: true });
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ['--no-sandbox', '--disable-background-networking', '--disable-dev-shm-usage',
-         '--disable-gpu', '--no-first-run'],
-});
+const browser = await launchChromium();
 const context = await browser.newContext({ viewport: { width: 390, height: 844 },
                                            deviceScaleFactor: 1, locale: 'zh-CN' });
 // every Content-Security-Policy violation as a console error, which the watch below counts
@@ -241,5 +214,4 @@ await step('no script errors and no unexpected failed requests', async () => {
 
 await browser.close();
 console.log(`screenshot: ${path.join(artifacts, 'tag.png')}`);
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();

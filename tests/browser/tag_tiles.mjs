@@ -9,39 +9,17 @@
 // request for positions must ask geod to convert (out_crs / crs = gcj02). No CSP violation.
 // Keeps ARTIFACTS_DIR/tag-tiles.png. Prints "ok NAME" / "FAIL NAME: why" per step and
 // "N passed, N failed"; exits 1 on a failure.
-import { chromium } from 'playwright-core';
+import { check, harness, launchChromium } from './lib.mjs';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 
 const [geod, user, password, artifacts, tilePortArg] = process.argv.slice(2);
 const tilePort = Number(tilePortArg);
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const WAIT_MS = 30000;
 const STAMP = Date.now().toString(36).slice(-4);
 const NAME = `测试瓦片驿站${STAMP}`;
-let passed = 0, failed = 0;
-
-async function step(name, fn) {
-  try {
-    await fn();
-    passed++;
-    console.log(`ok   ${name}`);
-  } catch (e) {
-    failed++;
-    console.log(`FAIL ${name}: ${e && e.stack ? e.stack.split('\n').slice(0, 3).join(' | ') : e}`);
-  }
-}
-
-function check(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
-
-async function json(p) {
-  const r = await fetch(geod + p);
-  check(r.ok, `${p}: HTTP ${r.status}`);
-  return r.json();
-}
+const { step, json, finish } = harness(geod);
 
 // ---- the oracle: WGS-84 → GCJ-02 (the widely published form, Krasovsky ellipsoid) -----------
 function tLat(x, y) {
@@ -92,12 +70,7 @@ const server = http.createServer((req, res) => {
 await new Promise((ok, bad) => { server.once('error', bad); server.listen(tilePort, '127.0.0.1', ok); });
 
 fs.mkdirSync(artifacts, { recursive: true });
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ['--no-sandbox', '--disable-background-networking', '--disable-dev-shm-usage',
-         '--disable-gpu', '--no-first-run'],
-});
+const browser = await launchChromium();
 const context = await browser.newContext({ viewport: { width: 390, height: 844 },
                                            deviceScaleFactor: 1, locale: 'zh-CN',
                                            permissions: ['geolocation'] });
@@ -234,5 +207,4 @@ await step('no script errors, no CSP violations, no unexpected failed requests',
 await browser.close();
 server.close();
 console.log(`tiles served: ${tiles.length}; screenshot: ${path.join(artifacts, 'tag-tiles.png')}`);
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();

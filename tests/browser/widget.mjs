@@ -6,38 +6,16 @@
 // the "nearest to me" button (geolocation granted, at a fixed position) and checks the answer
 // against /v1/nearby, loads the iframe page /widget/, and keeps screenshots in ARTIFACTS_DIR.
 // Prints "ok NAME" / "FAIL NAME: why" per step and "N passed, N failed"; exits 1 on a failure.
-import { chromium } from 'playwright-core';
+import { check, harness, launchChromium } from './lib.mjs';
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
 
 const [geod, portalPort, artifacts] = process.argv.slice(2);
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const WAIT_MS = 30000;
 const HERE = { longitude: 114.3055, latitude: 30.5928 }; // 江汉路, where the visitor stands
 const CATEGORIES = 'hospital,relief_station,community_center';
-let passed = 0, failed = 0;
-
-async function step(name, fn) {
-  try {
-    await fn();
-    passed++;
-    console.log(`ok   ${name}`);
-  } catch (e) {
-    failed++;
-    console.log(`FAIL ${name}: ${e && e.stack ? e.stack.split('\n').slice(0, 3).join(' | ') : e}`);
-  }
-}
-
-function check(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
-
-async function json(p) {
-  const r = await fetch(geod + p);
-  check(r.ok, `${p}: HTTP ${r.status}`);
-  return r.json();
-}
+const { step, json, finish } = harness(geod);
 
 const portalHtml = `<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>测试门户</title>
@@ -71,12 +49,7 @@ await new Promise((ok) => portal.listen(Number(portalPort), '127.0.0.1', ok));
 const portalUrl = `http://127.0.0.1:${portalPort}/`;
 fs.mkdirSync(artifacts, { recursive: true });
 
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ['--no-sandbox', '--disable-background-networking', '--disable-dev-shm-usage',
-         '--disable-gpu', '--no-first-run'],
-});
+const browser = await launchChromium();
 const context = await browser.newContext({ viewport: { width: 900, height: 700 },
                                            geolocation: HERE, locale: 'zh-CN' });
 await context.grantPermissions(['geolocation'], { origin: portalUrl.slice(0, -1) });
@@ -254,5 +227,4 @@ await step('no script errors or CSP violations on the pages', async () => {
 await browser.close();
 portal.close();
 console.log(`screenshot: ${path.join(artifacts, 'widget.png')} (popup: ${popupName})`);
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();

@@ -2,12 +2,15 @@
 #include "tests/lib/browser.h"
 #include "tests/lib/geodproc.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -94,4 +97,54 @@ bool browser_screenshot(const char *name)
     struct stat st;
     snprintf(path, sizeof path, "%s/%s", BROWSER_ARTIFACTS, name);
     return stat(path, &st) == 0 && st.st_size > 10000;
+}
+
+uint16_t browser_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof sa;
+    uint16_t port = 0;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+        getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+        port = ntohs(sa.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
+
+bool browser_worker_store(char *dir, char *seed, size_t seedlen, const char *user,
+                          const char *password, const char *district, char *why, size_t whylen)
+{
+    if (!mkdtemp(dir))
+        return snprintf(why, whylen, "mkdtemp %s: %s", dir, strerror(errno)), false;
+    snprintf(seed, seedlen, "%s/seed.sqlite", dir);
+    setenv("GEOD_KDF_COST", "min", 1);
+    const char *args[] = {"user", "add", user,  "--role", "worker", "--district",
+                          district, "--db", seed,   NULL};
+    char input[256];
+    snprintf(input, sizeof input, "%s\n", password);
+    int rc = 0;
+    bool ran = geodproc_run_input(args, input, 60000, &rc, NULL, NULL, NULL);
+    if (!ran || !WIFEXITED(rc) || WEXITSTATUS(rc) != 0)
+        return snprintf(why, whylen, "geod user add %s failed", user), false;
+    return true;
+}
+
+bool browser_geod_stopped(struct geodproc *g, char *why, size_t whylen)
+{
+    int st;
+    char sb[32];
+    bool exited = geodproc_stop(g, 10000, &st, NULL);
+    if (!exited || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        return snprintf(why, whylen, "geod after SIGTERM: %s",
+                        exited ? geodproc_status_text(st, sb) : "killed"),
+               false;
+    char *log = geodproc_stderr(g);
+    char lwhy[400];
+    bool ok = geodproc_log_ok(log, true, lwhy, sizeof lwhy);
+    free(log);
+    if (!ok)
+        snprintf(why, whylen, "geod's stderr: %s", lwhy);
+    return ok;
 }

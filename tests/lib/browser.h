@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define BROWSER_ARTIFACTS "build/artifacts" /* screenshots, kept after the run */
 
@@ -19,6 +20,22 @@ bool browser_ready(char *why, size_t whylen);
  * exited 0; otherwise why says how it ended. */
 bool browser_run(const char *script, const char *const *args, int timeout_s, char *why,
                  size_t whylen);
+
+/* A loopback port nobody listens on now (the kernel's pick, released for a script's own
+ * server), or 0. */
+uint16_t browser_free_port(void);
+
+/* A store for the tagging tests: mkdtemp DIR (dirlen bytes, from the template "/tmp/geod-NAME-
+ * XXXXXX" given in dir) with DIR/seed.sqlite (seedlen bytes into seed) holding a worker of
+ * district made with `geod user add` (GEOD_KDF_COST=min). False with why. */
+bool browser_worker_store(char *dir, char *seed, size_t seedlen, const char *user,
+                          const char *password, const char *district, char *why, size_t whylen);
+
+struct geodproc;
+
+/* SIGTERM to g: it must exit 0 within 10 s with a clean log ("geod: stopped", no sanitizer
+ * report). False with why. */
+bool browser_geod_stopped(struct geodproc *g, char *why, size_t whylen);
 
 /* Does the screenshot BROWSER_ARTIFACTS/name exist with more than 10 kB? */
 bool browser_screenshot(const char *name);
