@@ -48,7 +48,7 @@ static void test_browser(void)
 static void test_stops(void)
 {
     char why[512];
-    T_CHECKF(browser_geod_stopped(&geod, why, sizeof why), "%s", why);
+    T_CHECKF(geodproc_stop_clean(&geod, why, sizeof why), "%s", why);
 }
 
 int main(void)

@@ -31,12 +31,6 @@ uint16_t browser_free_port(void);
 bool browser_worker_store(char *dir, char *seed, size_t seedlen, const char *user,
                           const char *password, const char *district, char *why, size_t whylen);
 
-struct geodproc;
-
-/* SIGTERM to g: it must exit 0 within 10 s with a clean log ("geod: stopped", no sanitizer
- * report). False with why. */
-bool browser_geod_stopped(struct geodproc *g, char *why, size_t whylen);
-
 /* Does the screenshot BROWSER_ARTIFACTS/name exist with more than 10 kB? */
 bool browser_screenshot(const char *name);
 

@@ -468,3 +468,21 @@ bool geodproc_run_input(const char *const *args, const char *input, int timeout_
     }
     return pid > 0 && !killed;
 }
+
+bool geodproc_stop_clean(struct geodproc *g, char *why, size_t whylen)
+{
+    int st;
+    char sb[32];
+    bool exited = geodproc_stop(g, 10000, &st, NULL);
+    if (!exited || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        return snprintf(why, whylen, "geod after SIGTERM: %s",
+                        exited ? geodproc_status_text(st, sb) : "killed"),
+               false;
+    char *log = geodproc_stderr(g);
+    char lwhy[400];
+    bool ok = geodproc_log_ok(log, true, lwhy, sizeof lwhy);
+    free(log);
+    if (!ok)
+        snprintf(why, whylen, "geod's stderr: %s", lwhy);
+    return ok;
+}

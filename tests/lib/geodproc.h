@@ -86,6 +86,10 @@ bool geodproc_run(const char *const *args, int timeout_ms, int *wstatus, char **
 bool geodproc_run_input(const char *const *args, const char *input, int timeout_ms, int *wstatus,
                         char **out, char **err, double *seconds);
 
+/* SIGTERM to g: it must exit 0 within 10 s with a clean log ("geod: stopped", no sanitizer
+ * report). False with why. */
+bool geodproc_stop_clean(struct geodproc *g, char *why, size_t whylen);
+
 /* "exit 0", "signal 9", ... for a wait status, written to buf. */
 const char *geodproc_status_text(int wstatus, char buf[32]);
 
