@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 #define STORE_BULK_TRIGGERS 6
+#define STORE_WRITE_STMTS 6 /* store_write.c's cached statements */
 #define STORE_TIME_LEN 64 /* "2026-11-29T05:50:12.345Z" and its NUL, with room */
 
 /* A growing text buffer (store_json.c). */
@@ -24,6 +25,7 @@ struct store {
     sqlite3_stmt *ins_audit;
     sqlite3_stmt *put_division;
     sqlite3_stmt *upsert[6]; /* store_upsert.c's, prepared on first use */
+    sqlite3_stmt *write_stmt[STORE_WRITE_STMTS]; /* store_write.c's, prepared on first use */
     /* bulk mode (store_bulk.c) */
     bool bulk;
     char *bulk_sql[STORE_BULK_TRIGGERS]; /* the dropped triggers' CREATE statements */

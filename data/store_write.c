@@ -1,6 +1,7 @@
-/* store_write.c - single-record facility writes for the write API (see store_write.h). Writes
- * are rare next to queries, so statements are prepared per call; the audit row's JSON comes from
- * store_json.c like an import's, so every writer leaves the same shape of history. */
+/* store_write.c - single-record facility writes for the write API (see store_write.h). The
+ * statements are prepared once per handle and kept (preparing one that fires SpatiaLite's
+ * triggers compiles the triggers too); the audit row's JSON comes from store_json.c like an
+ * import's, so every writer leaves the same shape of history. */
 #include "data/store_write.h"
 #include "data/store_impl.h"
 
@@ -10,6 +11,40 @@
 #define ROW_COLUMNS                                                                                \
     "category, name, address, phone, hours, lon, lat, division_code, source, source_key,"        \
     " version, deleted"
+
+enum stmt_id { GET, UPDATE, SEQ_FACILITY, SEQ_RECORD, HISTORY, AT };
+
+static const char *const stmt_sql[STORE_WRITE_STMTS] = {
+    [GET] = "SELECT " ROW_COLUMNS " FROM facility WHERE id = ?1",
+    [UPDATE] = "UPDATE facility SET category = ?2, name = ?3, address = ?4,"
+               " phone = ?5, hours = ?6, lon = ?7, lat = ?8, division_code = ?9,"
+               " geom = MakePoint(?7, ?8, 4326), deleted = ?10, version = ?11,"
+               " updated_by = ?12, updated_at = ?13 WHERE id = ?1",
+    [SEQ_FACILITY] = "SELECT coalesce(max(seq), 0) FROM facility_audit",
+    [SEQ_RECORD] = "SELECT coalesce(max(seq), 0) FROM record_audit",
+    [HISTORY] = "SELECT seq, version, action, actor, at, before, after"
+                " FROM facility_audit WHERE facility_id = ?1 ORDER BY seq",
+    [AT] = "SELECT after FROM facility_audit WHERE facility_id = ?1"
+           " AND version = ?2 AND after IS NOT NULL ORDER BY seq DESC LIMIT 1",
+};
+
+/* Statement id of this handle, prepared on first use; NULL when SQLite refuses it. The caller
+ * resets it (done()) before it returns. */
+static sqlite3_stmt *stmt(struct store *s, enum stmt_id id)
+{
+    if (!s->write_stmt[id] && sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+                                                 &s->write_stmt[id], NULL) != SQLITE_OK)
+        return NULL;
+    return s->write_stmt[id];
+}
+
+static void done(sqlite3_stmt *st)
+{
+    if (st) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    }
+}
 
 void store_facility_row_free(struct store_facility_row *r)
 {
@@ -22,14 +57,13 @@ void store_facility_row_free(struct store_facility_row *r)
 enum geod_err store_facility_get(struct store *s, uint32_t id, struct store_facility_row *out)
 {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "SELECT " ROW_COLUMNS " FROM facility WHERE id = ?1", -1, &st,
-                           NULL) != SQLITE_OK)
+    sqlite3_stmt *st = stmt(s, GET);
+    if (!st)
         return GEOD_ESTORE;
     sqlite3_bind_int64(st, 1, id);
     int r = sqlite3_step(st);
     if (r != SQLITE_ROW) {
-        sqlite3_finalize(st);
+        done(st);
         return r == SQLITE_DONE ? GEOD_ENOTFOUND : GEOD_ESTORE;
     }
     /* the text columns, copied into one block */
@@ -40,7 +74,7 @@ enum geod_err store_facility_get(struct store *s, uint32_t id, struct store_faci
         total += (size_t)sqlite3_column_bytes(st, text_cols[i]) + 1;
     out->mem = malloc(total ? total : 1);
     if (!out->mem) {
-        sqlite3_finalize(st);
+        done(st);
         return GEOD_ENOMEM;
     }
     const char *v[NTEXT];
@@ -64,7 +98,7 @@ enum geod_err store_facility_get(struct store *s, uint32_t id, struct store_faci
                                      .division_code = v[5], .source = v[6], .source_key = v[7]};
     out->version = sqlite3_column_int64(st, 10);
     out->deleted = sqlite3_column_int(st, 11) != 0;
-    sqlite3_finalize(st);
+    done(st);
     return GEOD_OK;
 }
 
@@ -87,15 +121,10 @@ enum geod_err store_write_facility(struct store *s, uint32_t id, const struct st
     sqlite3_stmt *st = NULL;
     rc = GEOD_ENOMEM;
     if (!before || !after)
-        goto done;
+        goto out;
     rc = GEOD_ESTORE;
-    if (sqlite3_prepare_v2(s->db,
-                           "UPDATE facility SET category = ?2, name = ?3, address = ?4,"
-                           " phone = ?5, hours = ?6, lon = ?7, lat = ?8, division_code = ?9,"
-                           " geom = MakePoint(?7, ?8, 4326), deleted = ?10, version = ?11,"
-                           " updated_by = ?12, updated_at = ?13 WHERE id = ?1",
-                           -1, &st, NULL) != SQLITE_OK)
-        goto done;
+    if (!(st = stmt(s, UPDATE)))
+        goto out;
     sqlite3_bind_int64(st, 1, id);
     store_bind_text(st, 2, next.category);
     store_bind_text(st, 3, next.name);
@@ -110,21 +139,28 @@ enum geod_err store_write_facility(struct store *s, uint32_t id, const struct st
     store_bind_text(st, 12, actor);
     store_bind_text(st, 13, at);
     if (store_step_done(st) || sqlite3_changes(s->db) != 1)
-        goto done;
+        goto out;
     if ((rc = store_audit(s, id, v, action, actor, at, before, after)))
-        goto done;
+        goto out;
     *version = v;
-done:
-    sqlite3_finalize(st);
+out:
+    done(st);
     store_facility_row_free(&cur);
     return rc;
 }
 
 enum geod_err store_audit_seq(struct store *s, int64_t out[2])
 {
-    enum geod_err rc =
-        store_query_int(s, "SELECT coalesce(max(seq), 0) FROM facility_audit", &out[0]);
-    return rc ? rc : store_query_int(s, "SELECT coalesce(max(seq), 0) FROM record_audit", &out[1]);
+    for (int i = 0; i < 2; i++) {
+        sqlite3_stmt *st = stmt(s, i ? SEQ_RECORD : SEQ_FACILITY);
+        int r = st ? sqlite3_step(st) : SQLITE_ERROR;
+        if (r == SQLITE_ROW)
+            out[i] = sqlite3_column_int64(st, 0);
+        done(st);
+        if (r != SQLITE_ROW)
+            return GEOD_ESTORE;
+    }
+    return GEOD_OK;
 }
 
 enum geod_err store_read_begin(struct store *s)
@@ -148,11 +184,8 @@ enum geod_err store_facility_history(struct store *s, uint32_t id,
                                      void *ud, size_t *n)
 {
     *n = 0;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT seq, version, action, actor, at, before, after"
-                           " FROM facility_audit WHERE facility_id = ?1 ORDER BY seq",
-                           -1, &st, NULL) != SQLITE_OK)
+    sqlite3_stmt *st = stmt(s, HISTORY);
+    if (!st)
         return GEOD_ESTORE;
     sqlite3_bind_int64(st, 1, id);
     int r;
@@ -165,18 +198,15 @@ enum geod_err store_facility_history(struct store *s, uint32_t id,
             break;
         }
     }
-    sqlite3_finalize(st);
+    done(st);
     return r == SQLITE_DONE ? GEOD_OK : GEOD_ESTORE;
 }
 
 enum geod_err store_facility_at(struct store *s, uint32_t id, int64_t version, char **after)
 {
     *after = NULL;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT after FROM facility_audit WHERE facility_id = ?1"
-                           " AND version = ?2 AND after IS NOT NULL ORDER BY seq DESC LIMIT 1",
-                           -1, &st, NULL) != SQLITE_OK)
+    sqlite3_stmt *st = stmt(s, AT);
+    if (!st)
         return GEOD_ESTORE;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, version);
@@ -184,6 +214,6 @@ enum geod_err store_facility_at(struct store *s, uint32_t id, int64_t version, c
     enum geod_err rc = r == SQLITE_DONE ? GEOD_ENOTFOUND : r == SQLITE_ROW ? GEOD_OK : GEOD_ESTORE;
     if (!rc && !(*after = strdup(col(st, 0))))
         rc = GEOD_ENOMEM;
-    sqlite3_finalize(st);
+    done(st);
     return rc;
 }
