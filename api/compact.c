@@ -10,6 +10,7 @@
 #include "api/server.h"
 #include "data/log.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -18,7 +19,7 @@
 
 struct api_compactor {
     struct api_server *srv;
-    size_t limit;
+    size_t limit; /* --delta-max, 0: api_delta_limit's default */
     pthread_t tid;
     pthread_mutex_t lock;
     pthread_cond_t wake;
@@ -42,7 +43,7 @@ static bool compact_once(struct api_compactor *c)
 {
     struct snapshot *from = api_server_acquire(c->srv), *full = NULL;
     bool done = false;
-    if (snapshot_delta_len(from) > c->limit) {
+    if (snapshot_delta_len(from) > api_delta_limit(c->limit, from)) {
         enum geod_err rc = snapshot_compact(from, &full);
         if (!rc) {
             struct rebase r = {from, full};
@@ -81,6 +82,14 @@ static void *run(void *arg)
     return NULL;
 }
 
+size_t api_delta_limit(size_t given, const struct snapshot *s)
+{
+    if (given)
+        return given;
+    size_t r = (size_t)sqrt((double)(s ? s->n : 0));
+    return r < API_DELTA_MIN ? API_DELTA_MIN : r > API_DELTA_MAX ? API_DELTA_MAX : r;
+}
+
 enum geod_err api_compactor_start(struct api_server *srv, size_t limit, struct api_compactor **out)
 {
     *out = NULL;
@@ -88,7 +97,7 @@ enum geod_err api_compactor_start(struct api_server *srv, size_t limit, struct a
     if (!c)
         return GEOD_ENOMEM;
     c->srv = srv;
-    c->limit = limit ? limit : 1;
+    c->limit = limit;
     atomic_init(&c->count, 0);
     atomic_init(&c->stop, false);
     pthread_mutex_init(&c->lock, NULL);

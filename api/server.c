@@ -215,7 +215,8 @@ struct snapshot *api_server_acquire(struct api_server *s)
 
 void api_server_wrote(struct api_server *s)
 {
-    if (snapshot_delta_len(atomic_load(&s->current)) > s->delta_max)
+    const struct snapshot *cur = atomic_load(&s->current);
+    if (snapshot_delta_len(cur) > api_delta_limit(s->delta_max, cur))
         api_compactor_poke(s->compactor);
 }
 
@@ -473,7 +474,7 @@ enum geod_err api_server_start(const struct api_config *cfg, struct snapshot *sn
     atomic_init(&s->seq[1], snap ? snap->seq[1] : 0);
     s->rebuild = cfg->rebuild;
     s->rebuild_ctx = cfg->rebuild_ctx;
-    s->delta_max = cfg->delta_max ? cfg->delta_max : API_DELTA_MAX;
+    s->delta_max = cfg->delta_max; /* 0: api_delta_limit's, by the served snapshot's size */
     atomic_init(&s->published_at, wall_now());
     if ((cfg->ratelimit && cfg->ratelimit->rate > 0 && ratelimit_new(cfg->ratelimit, &s->rl)) ||
         (cfg->access_log &&

@@ -42,7 +42,7 @@ struct api_config {
     enum geod_err (*rebuild)(void *ctx, struct store *s, struct snapshot **out);
     void *rebuild_ctx;
     size_t delta_max; /* facility changes a published delta holds before the compactor folds
-                       * them into a full snapshot (api/compact.h); 0: API_DELTA_MAX */
+                       * them into a full snapshot (api/compact.h); 0: api_delta_limit's */
 };
 
 struct api_server;

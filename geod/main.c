@@ -32,7 +32,7 @@ static const char usage[] =
     "        [--tile-url TEMPLATE [--tile-crs wgs84|gcj02] [--tile-subdomains abc]\n"
     "        [--tile-attribution TEXT] [--tile-max-zoom Z]] a tile layer for the /tag/ form;\n"
     "        [--delta-max N] facility edits kept as a delta over the index before it is\n"
-    "        rebuilt in the background (1024);\n"
+    "        rebuilt in the background (the square root of the facilities, 64 to 1024);\n"
     "        [--config FILE] reads `option = value` lines (the long options above);\n"
     "        the command line overrides the file\n"
     "  import FILE --db PATH [--kind facility|division|enterprise] [--format F] [--crs C]\n"
