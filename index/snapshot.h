@@ -143,6 +143,18 @@ struct snapshot *snapshot_ref(const struct snapshot *s);
 enum geod_err snapshot_derive(const struct snapshot *cur, const struct facility_in *put,
                               uint32_t drop, uint64_t generation, struct snapshot **out);
 
+/* One change of snapshot_derive_n: the facility `drop` removed (0 for none), then `put` added or
+ * replacing the one with its id (NULL for none). */
+struct snapshot_change {
+    const struct facility_in *put;
+    uint32_t drop;
+};
+
+/* snapshot_derive of the changes ch[0..n) applied in order, in one derivation: what a group of
+ * writes committed together publishes, O(delta log delta + divisions) once for them all. */
+enum geod_err snapshot_derive_n(const struct snapshot *cur, const struct snapshot_change *ch,
+                                size_t n, uint64_t generation, struct snapshot **out);
+
 /* How many facility ids changed since s's base (0 for a full snapshot): the delta's size. */
 size_t snapshot_delta_len(const struct snapshot *s);
 

@@ -130,6 +130,20 @@ static void delta_set(struct snapshot_delta *d, uint32_t id, struct snapshot_rec
     d->n++;
 }
 
+/* d lists id (d's filter may not be set yet). */
+static bool delta_lists(const struct snapshot_delta *d, uint32_t id)
+{
+    size_t lo = 0, hi = d->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (d->ids[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < d->n && d->ids[lo] == id;
+}
+
 static struct snapshot_delta *delta_new(size_t cap)
 {
     struct snapshot_delta *d = calloc(1, sizeof *d);
@@ -269,38 +283,56 @@ static enum geod_err overlay_new(const struct snapshot *base, struct snapshot_de
     return GEOD_OK;
 }
 
-enum geod_err snapshot_derive(const struct snapshot *cur, const struct facility_in *put,
-                              uint32_t drop, uint64_t generation, struct snapshot **out)
+enum geod_err snapshot_derive_n(const struct snapshot *cur, const struct snapshot_change *ch,
+                                size_t n, uint64_t generation, struct snapshot **out)
 {
     *out = NULL;
     const struct snapshot *base = cur->base ? cur->base : cur;
     const struct snapshot_delta *od = cur->delta;
-    struct snapshot_rec *rec = NULL;
-    if (put) {
+    struct snapshot_rec **rec = calloc(n ? n : 1, sizeof *rec);
+    if (!rec)
+        return GEOD_ENOMEM;
+    enum geod_err rc = GEOD_OK;
+    for (size_t i = 0; i < n && !rc; i++) {
+        const struct facility_in *put = ch[i].put;
+        if (!put)
+            continue;
         int cat = put->category ? snapshot_category(cur, put->category, strlen(put->category)) : -1;
         if (cat < 0 || put->id == 0 || !put->name || !put->source ||
             !(put->lon >= -180 && put->lon <= 180 && put->lat >= -90 && put->lat <= 90))
-            return GEOD_EINVAL;
-        enum geod_err rc = rec_new(put, cat, &rec);
-        if (rc)
-            return rc;
+            rc = GEOD_EINVAL;
+        else
+            rc = rec_new(put, cat, &rec[i]);
     }
-    struct snapshot_delta *d = delta_new((od ? od->n : 0) + 2);
+    struct snapshot_delta *d = rc ? NULL : delta_new((od ? od->n : 0) + 2 * n);
     if (!d) {
-        rec_release(rec);
-        return GEOD_ENOMEM;
+        for (size_t i = 0; i < n; i++)
+            rec_release(rec[i]);
+        free(rec);
+        return rc ? rc : GEOD_ENOMEM;
     }
     for (size_t i = 0; od && i < od->n; i++) {
         d->ids[i] = od->ids[i];
         d->rec[i] = rec_retain(od->rec[i]);
     }
     d->n = od ? od->n : 0;
-    /* an id neither the base nor the delta holds needs no entry to be gone */
-    if (drop && (snapshot_base_get(base, drop) || (od && snapshot_delta_find(od, drop) >= 0)))
-        delta_set(d, drop, NULL);
-    if (rec)
-        delta_set(d, rec->f.id, rec);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t drop = ch[i].drop;
+        /* an id neither the base nor the delta holds needs no entry to be gone */
+        if (drop && (snapshot_base_get(base, drop) || delta_lists(d, drop)))
+            delta_set(d, drop, NULL);
+        if (rec[i])
+            delta_set(d, rec[i]->f.id, rec[i]);
+    }
+    free(rec);
     return overlay_new(base, d, generation, cur->seq, out);
+}
+
+enum geod_err snapshot_derive(const struct snapshot *cur, const struct facility_in *put,
+                              uint32_t drop, uint64_t generation, struct snapshot **out)
+{
+    struct snapshot_change ch = {.put = put, .drop = drop};
+    return snapshot_derive_n(cur, &ch, 1, generation, out);
 }
 
 size_t snapshot_delta_len(const struct snapshot *s)

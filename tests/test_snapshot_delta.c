@@ -569,6 +569,66 @@ static void test_derive_validation(void)
     snapshot_free(s);
 }
 
+/* snapshot_derive_n, as a group commit publishes: random changes taken in groups of 1 to 12 (an
+ * id may change more than once in a group: created and moved, deleted and reverted, ...), each
+ * group one derivation; the oracle after each group is the model rebuilt from scratch. */
+static void test_derive_groups(void)
+{
+    struct gen_rng g = {77};
+    memset(model, 0, sizeof model);
+    memset(has_prev, 0, sizeof has_prev);
+    max_id = 0;
+    for (int h = 0; h < NHUB; h++) {
+        hub[h][0] = 114.1 + 0.4 * gen_unit(&g);
+        hub[h][1] = 30.4 + 0.3 * gen_unit(&g);
+    }
+    for (uint32_t id = 1; id <= 300; id++) {
+        random_record(&g, id, &model[id]);
+        model[id].version = 1;
+        model[id].live = gen_below(&g, 20) != 0;
+        max_id = id;
+    }
+    uint64_t gen = 1;
+    struct snapshot *cur = rebuild(gen);
+    T_CHECK(cur != NULL);
+    static struct facility_in in[12];
+    static char addr[12][32];
+    struct snapshot_change ch[12];
+    for (int group = 0; cur && group < 120; group++) {
+        size_t n = 1 + (size_t)gen_below(&g, 12);
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+            uint32_t id;
+            bool gone;
+            change(&g, &id, &gone);
+            if (!id)
+                continue;
+            to_in(id, &model[id], &in[k], addr[k]);
+            ch[k] = (struct snapshot_change){.put = gone ? NULL : &in[k], .drop = gone ? id : 0};
+            k++;
+        }
+        struct snapshot *next = NULL;
+        gen += k;
+        enum geod_err rc = snapshot_derive_n(cur, ch, k, gen, &next);
+        T_CHECKF(rc == GEOD_OK, "group %d: derive: %s", group, geod_strerror(rc));
+        if (rc)
+            break;
+        snapshot_free(cur);
+        cur = next;
+        struct snapshot *ref = rebuild(gen);
+        T_CHECK(ref != NULL);
+        if (!ref)
+            break;
+        compare(&g, cur, ref, group);
+        if (group % 10 == 0)
+            compare_brute(&g, cur, group);
+        snapshot_free(ref);
+        if (t_cur_fails > 20)
+            break;
+    }
+    snapshot_free(cur);
+}
+
 int main(void)
 {
     T_CHECK(snapshot_scratch_new(&sc_a) == GEOD_OK && snapshot_scratch_new(&sc_b) == GEOD_OK);
@@ -577,6 +637,7 @@ int main(void)
     T_RUN(test_random_small_delta);
     T_RUN(test_random_large);
     T_RUN(test_random_from_empty);
+    T_RUN(test_derive_groups);
     snapshot_scratch_free(sc_a);
     snapshot_scratch_free(sc_b);
     cluster_scratch_free(cs_a);
