@@ -1,10 +1,11 @@
 /* h_facility_write.c - POST /v1/facilities, PATCH and DELETE /v1/facilities/{id}, POST
  * /v1/facilities/{id}/revert. Each: login (auth.h; CSRF for cookie sessions), the body
  * (facility_body.h), the district check on the facility's division before and after, then one
- * transaction through facility_write.h. Answers carry the record as GET /v1/facilities/{id}
- * renders it, with `ETag: "<version>"`; PATCH, DELETE and revert need `If-Match: <version>`
- * (428 without, 412 with the current record when stale). Deleted facilities are 404 here as in
- * reads, except to revert, which is how an admin brings one back. */
+ * write of the event loop's group commit through facility_write.h, answered once durable.
+ * Answers carry the record as GET /v1/facilities/{id} renders it, with `ETag: "<version>"`;
+ * PATCH, DELETE and revert need `If-Match: <version>` (428 without, 412 with the current record
+ * when stale). Deleted facilities are 404 here as in reads, except to revert, which is how an
+ * admin brings one back. */
 #include "api/auth.h"
 #include "api/facility_body.h"
 #include "api/facility_write.h"
@@ -39,6 +40,11 @@ static void header(struct api_req *r, const h2o_token_t *name, const char *value
 /* The record of facility id in the current snapshot as the answer, with its ETag. */
 static void answer(struct api_req *r, int status, uint32_t id, int64_t version, enum crs_id out)
 {
+    if (status == 201) {
+        char loc[48];
+        snprintf(loc, sizeof loc, "/v1/facilities/%u", (unsigned)id);
+        header(r, H2O_TOKEN_LOCATION, loc);
+    }
     const struct snapshot *s = api_write_current(r);
     const struct facility *f = snapshot_get(s, id);
     char etag[32];
@@ -57,6 +63,12 @@ static void answer(struct api_req *r, int status, uint32_t id, int64_t version, 
         enc_end(e);
     }
     api_send(r, status);
+}
+
+/* The answer of a committed create, patch or revert (api_write_answer_fn). */
+static void answer_written(struct api_req *r, const struct api_write_answer *a)
+{
+    answer(r, a->status, a->id, a->version, a->out);
 }
 
 /* An error with one more member: the current record (412) or the candidates (409). */
@@ -269,7 +281,8 @@ void api_h_facility_create(struct api_req *r)
         return;
     out = out_system(r, &b);
     struct api_write w;
-    if (!api_write_begin(r, &w))
+    /* the duplicate guard must see every earlier write published */
+    if (!api_write_begin(r, &w, 0, !b.confirm_duplicate))
         return;
     if (!b.confirm_duplicate) {
         uint32_t dup[DUPLICATE_MAX];
@@ -299,12 +312,8 @@ void api_h_facility_create(struct api_req *r)
         api_fail_store(r, "the facility could not be written");
         return;
     }
-    if (!api_write_commit(&w, id))
-        return;
-    char loc[48];
-    snprintf(loc, sizeof loc, "/v1/facilities/%u", (unsigned)id);
-    header(r, H2O_TOKEN_LOCATION, loc);
-    answer(r, 201, id, 1, out);
+    struct api_write_answer a = {.status = 201, .id = id, .version = 1, .out = out};
+    api_write_commit(&w, &a, answer_written);
 }
 
 /* The live record id for a change checked against If-Match; false when answered (and the
@@ -391,6 +400,12 @@ static void answer_deleted(struct api_req *r, uint32_t id, int64_t version, enum
     api_send(r, 200);
 }
 
+/* The answer of a committed delete (api_write_answer_fn). */
+static void answer_gone(struct api_req *r, const struct api_write_answer *a)
+{
+    answer_deleted(r, a->id, a->version, a->out, a->before, a->was);
+}
+
 /* The one path of every change to facility id: the transaction, the current record checked
  * (404, 403 by district, 412 stale), the change applied and written with its audit row, the
  * commit and publication, and the answer. */
@@ -399,7 +414,7 @@ static void change_facility(struct api_req *r, const struct auth_user *u, const 
 {
     struct api_write w;
     struct store_facility_row row;
-    if (!api_write_begin(r, &w))
+    if (!api_write_begin(r, &w, id, false))
         return;
     if (!current(r, &w, id, expect, u, c->allow_deleted, &row, out))
         return;
@@ -421,12 +436,12 @@ static void change_facility(struct api_req *r, const struct auth_user *u, const 
         api_fail_store(r, c->failed);
         return;
     }
-    if (!api_write_commit(&w, id))
-        return;
-    if (c->deletes)
-        answer_deleted(r, id, version, out, before, was);
-    else
-        answer(r, 200, id, version, out);
+    struct api_write_answer a = {.status = 200, .id = id, .version = version, .out = out};
+    if (c->deletes) {
+        a.before = before;
+        a.was = was;
+    }
+    api_write_commit(&w, &a, c->deletes ? answer_gone : answer_written);
 }
 
 /* The caller, the id and If-Match of a change; false when answered. */

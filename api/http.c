@@ -1,6 +1,7 @@
 /* http.c - routing, format negotiation and the two ways to answer (api_send, api_fail). */
 #include "api/http.h"
 #include "api/cors.h"
+#include "api/facility_write.h"
 #include "api/headers.h"
 #include "api/static.h"
 #include "data/log.h"
@@ -385,6 +386,9 @@ void api_dispatch(struct api_thread *th, h2o_req_t *req)
             api_refuse_method(&r, allow);
             return;
         }
+        /* only facility writes join this turn's batch; anything else sees it committed */
+        if (!(m & (M_POST | M_PATCH | M_DELETE)) || strncmp(rt->path, "/v1/facilities", 14))
+            api_write_flush(th);
         r.snap = api_current(th);
         rt->fn(&r);
         return;

@@ -63,6 +63,7 @@ struct api_thread {
     const struct cors_list *cors;   /* the portal origins allowed to read, never NULL */
     const struct tile_config *tiles; /* the /tag/ form's tile layer, never NULL */
     struct api_boundaries *bounds;  /* simplified division boundaries (h_boundaries.c) */
+    struct api_batch *batch;        /* facility writes gathered this turn (facility_write.c) */
     const char *dummy_hash;         /* a password hash no password matches: unknown names cost
                                        as much as wrong passwords */
 };

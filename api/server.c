@@ -10,6 +10,7 @@
 #include "api/server.h"
 #include "api/auth_crypto.h"
 #include "api/compact.h"
+#include "api/facility_write.h"
 #include "api/http.h"
 #include "api/tls.h"
 #include "data/log.h"
@@ -324,6 +325,9 @@ static void *loop_main(void *arg)
     while (!atomic_load(&s->stop)) {
         atomic_store(&th->seen_epoch, atomic_load(&s->epoch));
         h2o_evloop_run(loop, LOOP_WAKE_MS);
+        /* the writes of this turn, committed together and answered, before the next quiescent
+         * point: their answers render snapshots this thread may still read */
+        api_write_flush(th);
         resume_accepting(th, req_timeout);
     }
     /* stop accepting; let what is in flight finish; connections close after their response */
@@ -333,8 +337,10 @@ static void *loop_main(void *arg)
     h2o_context_request_shutdown(&th->ctx);
     log_debug("event loop %d of %d draining: %zu request(s) in flight, %zu connection(s)",
               (int)(th - s->threads) + 1, s->nthreads, th->inflight, th->conns);
-    for (int waited = 0; th->inflight > 0 && waited < DRAIN_MS; waited += 10)
+    for (int waited = 0; th->inflight > 0 && waited < DRAIN_MS; waited += 10) {
         h2o_evloop_run(loop, 10);
+        api_write_flush(th);
+    }
     /* HTTP/1 has no graceful close of idle keep-alive connections in h2o 2.2.5: expire their
      * request timeout now, which closes them, so the context can be disposed cleanly */
     th->ctx.http1.req_timeout.timeout = 0;
@@ -423,6 +429,7 @@ static void thread_dispose(struct api_thread *th)
     snapshot_scratch_free(th->near);
     free(th->fhits);
     free(th->metrics);
+    api_write_thread_free(th);
     store_close(th->store);
 }
 

@@ -160,6 +160,31 @@ void store_rollback(struct store *s)
     store_bulk_forget(s); /* the rollback brought the triggers back */
 }
 
+enum geod_err store_savepoint(struct store *s)
+{
+    return store_exec(s, "SAVEPOINT w");
+}
+
+enum geod_err store_release(struct store *s)
+{
+    return store_exec(s, "RELEASE w");
+}
+
+enum geod_err store_rollback_to(struct store *s)
+{
+    enum store_fault f = fault_of(s->db);
+    if (f)
+        s->fault = f;
+    if (sqlite3_get_autocommit(s->db))
+        return GEOD_ESTORE;
+    return store_exec(s, "ROLLBACK TO w") || store_exec(s, "RELEASE w") ? GEOD_ESTORE : GEOD_OK;
+}
+
+bool store_in_transaction(struct store *s)
+{
+    return !sqlite3_get_autocommit(s->db);
+}
+
 static enum geod_err run_migration(struct store *s, size_t i, char *err, size_t errlen)
 {
     const struct migration *m = &schema_migrations[i];
@@ -351,6 +376,8 @@ void store_close(struct store *s)
     free(s->json[1].p);
     for (size_t i = 0; i < sizeof s->upsert / sizeof s->upsert[0]; i++)
         sqlite3_finalize(s->upsert[i]);
+    for (size_t i = 0; i < STORE_WRITE_STMTS; i++)
+        sqlite3_finalize(s->write_stmt[i]);
     if (s->db)
         sqlite3_close(s->db);
     if (s->spatialite)

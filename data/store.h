@@ -36,6 +36,15 @@ enum geod_err store_begin(struct store *s);
 enum geod_err store_commit(struct store *s);
 void store_rollback(struct store *s);
 
+/* A savepoint inside store_begin/commit (one level): store_release keeps what was done since,
+ * store_rollback_to undoes it and the transaction goes on (the fault that led there, if any, is
+ * latched for store_fault as store_rollback latches it). store_in_transaction: a transaction is
+ * open (SQLite ends one by itself after some I/O errors). */
+enum geod_err store_savepoint(struct store *s);
+enum geod_err store_release(struct store *s);
+enum geod_err store_rollback_to(struct store *s);
+bool store_in_transaction(struct store *s);
+
 /* Why a write to the store failed, as far as SQLite and the OS tell: what an answer to the
  * client and the operator's log say. */
 enum store_fault {
