@@ -4,14 +4,19 @@
  * sequential POST /v1/facilities (new shelters at deterministic positions in Wuhan), each timed
  * from the first byte sent to the last byte of the 201, and each followed (untimed) by GET
  * /v1/facilities/{id} and a /v1/nearby at the new position, which must show it: a write counts
- * only if the very next query sees it. Speed is never asserted; the exit status is 1 when a run
- * fails or a write is not visible. */
+ * only if the very next query sees it. Then, with --clients 1,4,16, for each count that many
+ * clients on kept-alive connections POST one write after another for --seconds each (what group
+ * commit gathers), next to the fdatasync rate of the store's disk measured the way
+ * bench/peers_srv.c does, with geod's CPU per write from /proc. Speed is never asserted; the exit
+ * status is 1 when a run fails or a write is not visible. */
 #include "bench/gen.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdbool.h>
@@ -139,10 +144,130 @@ static double pct(const double *v, size_t n, double p)
     return v[i < n ? i : n - 1];
 }
 
+/* ---- concurrent writers (--clients) ---- */
+
+/* The disk's fdatasync rate where the store lives: 4 KiB overwrites of a preallocated file,
+ * each followed by fdatasync, for `seconds` (as bench/peers_srv.c's srv_fdatasync_rate). */
+static double fdatasync_rate(const char *dir, double seconds)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s/fdatasync.bin", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0)
+        return 0;
+    static char block[4096];
+    memset(block, 'x', sizeof block);
+    for (int i = 0; i < 256; i++)
+        if (write(fd, block, sizeof block) != (ssize_t)sizeof block)
+            return close(fd), 0;
+    fsync(fd);
+    size_t n = 0;
+    double t0 = now(), t = t0;
+    while (t - t0 < seconds) {
+        if (pwrite(fd, block, sizeof block, (off_t)(n % 256) * 4096) != (ssize_t)sizeof block ||
+            fdatasync(fd))
+            break;
+        n++;
+        t = now();
+    }
+    close(fd);
+    unlink(path);
+    return t > t0 ? (double)n / (t - t0) : 0;
+}
+
+/* pid's user + system CPU seconds, from /proc (every thread). */
+static double cpu_s(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')');
+    unsigned long long ut = 0, st = 0;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+        return 0;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+struct client {
+    uint16_t port;
+    const char *auth;
+    unsigned no;       /* the client's number, in the names it writes */
+    double until;      /* CLOCK_MONOTONIC seconds */
+    size_t done, fail; /* 201s, other answers */
+};
+
+static void *client_main(void *arg)
+{
+    struct client *cl = arg;
+    struct conn *c = malloc(sizeof *c);
+    if (!c || !conn_open(c, cl->port)) {
+        free(c);
+        cl->fail++;
+        return NULL;
+    }
+    struct gen_rng rng;
+    gen_rng_seed(&rng, 13, cl->no);
+    while (now() < cl->until) {
+        double lon = 114.10 + 0.40 * gen_rng_unit(&rng), lat = 30.45 + 0.25 * gen_rng_unit(&rng);
+        char body[512];
+        snprintf(body, sizeof body,
+                 "{\"category\":\"shelter\",\"name\":\"并发写入%u-%zu\",\"lon\":%.7f,"
+                 "\"lat\":%.7f,\"crs\":\"wgs84\",\"confirm_duplicate\":true}",
+                 cl->no, cl->done + cl->fail, lon, lat);
+        int st = request(c, "POST", "/v1/facilities", cl->auth, body);
+        if (st == 201)
+            cl->done++;
+        else if (st < 0)
+            break;
+        else
+            cl->fail++;
+    }
+    close(c->fd);
+    free(c);
+    return NULL;
+}
+
+/* `n` clients, each on its own kept-alive connection, POSTing one write after another for
+ * `seconds`: one table row with writes/s, geod's CPU per write and the errors. */
+static bool clients_run(uint16_t port, const char *auth, pid_t pid, int n, double seconds,
+                        double fsync_rate)
+{
+    struct client cl[64];
+    pthread_t tid[64];
+    static unsigned round;
+    round++;
+    double t0 = now(), c0 = cpu_s(pid);
+    for (int i = 0; i < n; i++) {
+        cl[i] = (struct client){
+            .port = port, .auth = auth, .no = round * 100 + (unsigned)i, .until = t0 + seconds};
+        if (pthread_create(&tid[i], NULL, client_main, &cl[i]))
+            return false;
+    }
+    size_t done = 0, fail = 0;
+    for (int i = 0; i < n; i++) {
+        pthread_join(tid[i], NULL);
+        done += cl[i].done;
+        fail += cl[i].fail;
+    }
+    double wall = now() - t0, cpu = cpu_s(pid) - c0;
+    printf("| %d | %zu | %.1f | %.0f | %.0f | %.2f× | %zu |\n", n, done, (double)done / wall,
+           done ? cpu * 1e6 / (double)done : 0.0, fsync_rate,
+           fsync_rate > 0 ? (double)done / wall / fsync_rate : 0.0, fail);
+    fflush(stdout);
+    return true;
+}
+
 int main(int argc, char **argv)
 {
     size_t rows = 0, writes = 200;
-    const char *geod = "build/geod", *threads = "2", *given_db = NULL;
+    const char *geod = "build/geod", *threads = "2", *given_db = NULL, *clients = NULL;
+    const char *delta_max = "0";
+    double seconds = 5;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--rows") == 0 && i + 1 < argc)
             rows = strtoull(argv[++i], NULL, 10);
@@ -154,10 +279,19 @@ int main(int argc, char **argv)
             given_db = argv[++i];
         else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc)
             threads = argv[++i];
+        else if (strcmp(argv[i], "--clients") == 0 && i + 1 < argc)
+            clients = argv[++i];
+        else if (strcmp(argv[i], "--delta-max") == 0 && i + 1 < argc)
+            delta_max = argv[++i];
+        else if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc)
+            seconds = atof(argv[++i]);
         else {
             fprintf(stderr, "usage: bench_write [--rows N (0: the built-in data only)] "
                             "[--writes W (200)] [--geod PATH] [--threads T (2)]\n"
-                            "       [--db PATH (a store made by an earlier run: no import)]\n");
+                            "       [--db PATH (a store made by an earlier run: no import)]\n"
+                            "       [--clients 1,4,16 [--seconds S (5)]: concurrent writers "
+                            "after the sequential writes]\n"
+                            "       [--delta-max N (geod's default)]\n");
             return 1;
         }
     }
@@ -201,7 +335,12 @@ int main(int argc, char **argv)
     posix_spawn_file_actions_adddup2(&fa, out[1], 1);
     posix_spawn_file_actions_addopen(&fa, 2, log, O_WRONLY | O_CREAT | O_APPEND, 0644);
     char *serve[] = {(char *)geod, "serve",         "--db",         db,  "--listen", "127.0.0.1:0",
-                     "--threads",  (char *)threads, "--rate-limit", "0", NULL};
+                     "--threads",  (char *)threads, "--rate-limit", "0", NULL,       NULL,
+                     NULL};
+    if (strcmp(delta_max, "0") != 0) {
+        serve[10] = "--delta-max";
+        serve[11] = (char *)delta_max;
+    }
     pid_t pid;
     t0 = now();
     if (posix_spawnp(&pid, geod, &fa, NULL, serve, environ)) {
@@ -274,6 +413,25 @@ int main(int argc, char **argv)
     }
     double wall = now() - wall0;
     close(c.fd);
+    if (ok && clients) {
+        char dbdir[256];
+        snprintf(dbdir, sizeof dbdir, "%s", db);
+        char *slash = strrchr(dbdir, '/');
+        if (slash)
+            *slash = '\0';
+        else
+            snprintf(dbdir, sizeof dbdir, ".");
+        double rate = fdatasync_rate(dbdir, seconds);
+        printf("\n| clients | writes | writes/s | geod CPU µs/write | fdatasync/s | vs fdatasync "
+               "| errors |\n|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (const char *p = clients; ok && *p;) {
+            int n = atoi(p);
+            if (n < 1 || n > 64 || !clients_run((uint16_t)port, auth, pid, n, seconds, rate))
+                ok = 0;
+            p += strcspn(p, ",");
+            p += *p == ',';
+        }
+    }
     kill(pid, SIGTERM);
     int st;
     waitpid(pid, &st, 0);
