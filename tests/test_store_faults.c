@@ -1,7 +1,8 @@
 /* test_store_faults.c - the store's disk fills up, or its file system turns read-only, under a
  * running geod ($GEOD_BIN). Every write endpoint (facility create, patch, delete, revert; login,
  * failed login, logout) then answers 503 store_unavailable saying why, with Retry-After; reads
- * answer exactly what they answered before the fault; nothing that got a 503 is in the store.
+ * answer exactly what they answered before the fault; nothing that got a 503 is in the store,
+ * also when several clients' creates arrive at once (a group commit of them all fails).
  * Disk full: a small tmpfs filled by a filler file; deleting the filler brings writes back in
  * the same process. Read-only: an ext4 image mounted with errors=remount-ro, turned read-only by
  * ext4's trigger_fs_error (Linux refuses `mount -o remount,ro` while geod holds its files open
@@ -17,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -295,6 +297,41 @@ static void writes_refused(uint16_t port, const char *tok, const char *tok2, uin
     ans_free(&a);
 }
 
+/* Creates from TOGETHER clients at once (what geod commits as one group): each refused. */
+#define TOGETHER 8
+
+struct together {
+    uint16_t port;
+    const char *tok;
+    int no;
+    struct ans a;
+};
+
+static void *together_main(void *arg)
+{
+    struct together *t = arg;
+    char h[512], b[512], name[32];
+    snprintf(name, sizeof name, "refused-together-%d", t->no);
+    body_of(b, sizeof b, name, 114.32 + 0.001 * t->no, 30.58);
+    req(t->port, "POST", "/v1/facilities", auth_hdr(h, sizeof h, t->tok, JSON_HDR), b, &t->a);
+    return NULL;
+}
+
+static void writes_refused_together(uint16_t port, const char *tok, const char *why)
+{
+    static struct together t[TOGETHER];
+    pthread_t tid[TOGETHER];
+    for (int i = 0; i < TOGETHER; i++) {
+        t[i] = (struct together){.port = port, .tok = tok, .no = i};
+        T_CHECK(pthread_create(&tid[i], NULL, together_main, &t[i]) == 0);
+    }
+    for (int i = 0; i < TOGETHER; i++) {
+        pthread_join(tid[i], NULL);
+        check_refused(&t[i].a, "POST /v1/facilities (clients at once)", why);
+        ans_free(&t[i].a);
+    }
+}
+
 /* POST a facility named name; its id, or 0 with the answer in a. */
 static uint32_t create(uint16_t port, const char *tok, const char *name, double lon, double lat)
 {
@@ -386,6 +423,7 @@ static void test_disk_full(void)
         reads_same(g.port, id, before, "disk full");
         /* again: a refused write left the connection usable and still refuses */
         writes_refused(g.port, tok, NULL, id, v, "refused-full2", "disk is full");
+        writes_refused_together(g.port, tok, "disk is full");
         /* /metrics counted each refusal */
         long failures1 = failures_metric(g.port);
         T_CHECKF(failures0 == 0 && refused_seen > 0 && failures1 - failures0 == refused_seen,
@@ -423,6 +461,11 @@ static void test_disk_full(void)
                  (long long)sv.audits);
         T_CHECK(view(db, "refused-full2", id, &sv) && sv.named == 0);
         T_CHECK(view(db, "refused-patch", id, &sv) && sv.named == 0);
+        for (int i = 0; i < TOGETHER; i++) {
+            char nm[32];
+            snprintf(nm, sizeof nm, "refused-together-%d", i);
+            T_CHECKF(view(db, nm, id, &sv) && sv.named == 0, "%s is in the store", nm);
+        }
         T_CHECK(view(db, "after-full", id, &sv) && sv.named == 1);
         stop_clean(&g, "geod after the disk full");
     } else if (up) {
