@@ -432,6 +432,14 @@ enum geod_err rtree_nearest(const struct rtree *t, const struct rtree_query *q,
         return GEOD_EINVAL;
     if (t->n == 0)
         return GEOD_OK;
+    uint64_t present = t->level[t->nlevels - 1].blk[0].mask[0]; /* the root's */
+    if (t->rare && !(q->cat_mask & present & ~t->rare_mask)) {
+        /* only rare categories pass: all of them are in t->rare (rtree_build.c) */
+        enum geod_err rc = rtree_nearest(t->rare, q, s, out, n_out);
+        for (size_t i = 0; i < *n_out; i++)
+            out[i].pos = t->rare_pos[out[i].pos];
+        return rc;
+    }
     if (s->heap_cap < q->k) {
         double *h = realloc(s->heap, q->k * sizeof *h);
         if (!h)

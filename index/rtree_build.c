@@ -9,7 +9,15 @@
  * touches one contiguous block per level. Boxes are ECEF metres from the tree's origin as floats
  * rounded outwards, so a box always contains its points exactly; each node also keeps the union
  * of its points' category bits. Padding slots have NaN boxes (every comparison with them fails)
- * and an empty mask. Large arrays ask for huge pages. */
+ * and an empty mask. Large arrays ask for huge pages.
+ *
+ * Rare categories. A filter on a category of 2 % of the points finds about one match per leaf
+ * it reads, so a nearest-10 reads dozens of leaves. A tree of RARE_MIN_N points or more therefore
+ * also builds, over the points of its rare categories (rare_categories()), a second tree of the
+ * same format (t->rare, recursively), with the position in t of each of its points
+ * (t->rare_pos). A query whose filter admits only rare categories searches t->rare instead and
+ * maps the positions back: the same points, so the same exact answer. Its cost is at most
+ * 1/RARE_DIV of the tree's size again, plus 4 bytes per rare point. */
 #include "index/geodesic.h"
 #include "index/rtree_impl.h"
 
@@ -258,21 +266,71 @@ static void quantize_leaf(struct pblk *p, const double (*xyz)[3])
     p->err = worst * 1.5 + 1e-8; /* measured, with a margin for the reconstruction's rounding */
 }
 
-enum geod_err rtree_build(const struct rtree_item *items, size_t n, struct rtree **out)
+/* The rare categories of items[0..n): each of at most n / RARE_DIV points, taken from the
+ * smallest while together they stay within n / RARE_DIV; 0 below RARE_MIN_N points. */
+static uint64_t rare_categories(const struct rtree_item *items, size_t n)
+{
+    size_t count[RTREE_MAX_CATEGORIES] = {0}, total = 0, cap = n / RARE_DIV;
+    uint64_t mask = 0;
+    if (n < RARE_MIN_N)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        count[items[i].cat]++;
+    for (;;) {
+        int best = -1;
+        for (int c = 0; c < RTREE_MAX_CATEGORIES; c++)
+            if (count[c] && !(mask >> c & 1) && (best < 0 || count[c] < count[best]))
+                best = c;
+        if (best < 0 || total + count[best] > cap)
+            return mask;
+        mask |= 1ull << best;
+        total += count[best];
+    }
+}
+
+static enum geod_err build_tree(const struct rtree_item *items, size_t n, struct rtree **out,
+                                uint32_t *order);
+
+/* t->rare: a tree of t's points in its rare categories (items by position: order), with the
+ * map from its positions to t's. */
+static enum geod_err build_rare(struct rtree *t, const struct rtree_item *items,
+                                const uint32_t *order)
+{
+    uint64_t mask = rare_categories(items, t->n);
+    if (!mask)
+        return GEOD_OK;
+    size_t m = 0;
+    for (size_t i = 0; i < t->n; i++)
+        m += mask >> items[i].cat & 1;
+    struct rtree_item *sub = malloc(m * sizeof *sub);
+    uint32_t *from = malloc(m * sizeof *from), *sub_order = malloc(m * sizeof *sub_order);
+    enum geod_err rc = GEOD_ENOMEM;
+    if (!sub || !from || !sub_order || !(t->rare_pos = malloc(m * sizeof *t->rare_pos)))
+        goto done;
+    m = 0;
+    for (size_t pos = 0; pos < t->n; pos++)
+        if (mask >> items[order[pos]].cat & 1) {
+            sub[m] = items[order[pos]];
+            from[m++] = (uint32_t)pos;
+        }
+    if ((rc = build_tree(sub, m, &t->rare, sub_order)))
+        goto done;
+    for (size_t p = 0; p < m; p++)
+        t->rare_pos[p] = from[sub_order[p]];
+    t->rare_mask = mask;
+done:
+    free(sub), free(from), free(sub_order);
+    return rc;
+}
+
+/* Builds the tree of items[0..n) (checked), and order[pos] = the item at position pos. */
+static enum geod_err build_tree(const struct rtree_item *items, size_t n, struct rtree **out,
+                                uint32_t *order)
 {
     *out = NULL;
-    if (n > UINT32_MAX)
-        return GEOD_ERANGE;
-    for (size_t i = 0; i < n; i++) {
-        const struct rtree_item *it = &items[i];
-        if (!(it->lon >= -180 && it->lon <= 180 && it->lat >= -90 && it->lat <= 90) ||
-            it->cat >= RTREE_MAX_CATEGORIES)
-            return GEOD_EINVAL;
-    }
     struct rtree *t = calloc(1, sizeof *t);
-    uint32_t *order = malloc((n ? n : 1) * sizeof *order);
     double(*xyz)[3] = malloc((n ? n : 1) * sizeof *xyz);
-    if (!t || !order || !xyz || alloc_points(t, n) || pack_order(items, n, order))
+    if (!t || !xyz || alloc_points(t, n) || pack_order(items, n, order))
         goto oom;
     for (size_t pos = 0; pos < n; pos++) {
         const struct rtree_item *it = &items[order[pos]];
@@ -284,8 +342,6 @@ enum geod_err rtree_build(const struct rtree_item *items, size_t n, struct rtree
         t->lon[pos] = it->lon;
         t->lat[pos] = it->lat;
     }
-    free(order);
-    order = NULL;
     for (size_t b = 0; b < (n + LEAF - 1) / LEAF; b++) {
         quantize_leaf(&t->pts[b], xyz + b * LEAF);
         t->err = fmax(t->err, t->pts[b].err);
@@ -302,13 +358,32 @@ enum geod_err rtree_build(const struct rtree_item *items, size_t n, struct rtree
     if (n && build_levels(t, (const double(*)[3])xyz))
         goto oom;
     free(xyz);
+    xyz = NULL;
+    if (build_rare(t, items, order))
+        goto oom;
     *out = t;
     return GEOD_OK;
 oom:
-    free(order);
     free(xyz);
     rtree_free(t);
     return GEOD_ENOMEM;
+}
+
+enum geod_err rtree_build(const struct rtree_item *items, size_t n, struct rtree **out)
+{
+    *out = NULL;
+    if (n > UINT32_MAX)
+        return GEOD_ERANGE;
+    for (size_t i = 0; i < n; i++) {
+        const struct rtree_item *it = &items[i];
+        if (!(it->lon >= -180 && it->lon <= 180 && it->lat >= -90 && it->lat <= 90) ||
+            it->cat >= RTREE_MAX_CATEGORIES)
+            return GEOD_EINVAL;
+    }
+    uint32_t *order = malloc((n ? n : 1) * sizeof *order);
+    enum geod_err rc = order ? build_tree(items, n, out, order) : GEOD_ENOMEM;
+    free(order);
+    return rc;
 }
 
 void rtree_free(struct rtree *t)
@@ -320,6 +395,8 @@ void rtree_free(struct rtree *t)
     free(t->pts);
     free(t->lon);
     free(t->lat);
+    rtree_free(t->rare);
+    free(t->rare_pos);
     free(t);
 }
 
@@ -334,6 +411,8 @@ size_t rtree_bytes(const struct rtree *t)
         sizeof *t + (t->n + LEAF - 1) / LEAF * sizeof(struct pblk) + t->n * 2 * sizeof(double);
     for (int i = 0; i < t->nlevels; i++)
         b += nblocks(t->level[i].count) * sizeof(struct nblk);
+    if (t->rare)
+        b += rtree_bytes(t->rare) + t->rare->n * sizeof *t->rare_pos;
     return b;
 }
 
@@ -350,8 +429,35 @@ void rtree_point(const struct rtree *t, uint32_t pos, double *lon, double *lat, 
     }
 }
 
+/* The rare tree holds exactly this tree's points of rare_mask, each once, as they are here. */
+static bool check_rare(const struct rtree *t)
+{
+    const struct rtree *r = t->rare;
+    if (!r)
+        return !t->rare_mask && !t->rare_pos;
+    size_t want = 0;
+    for (size_t pos = 0; pos < t->n; pos++)
+        want += t->rare_mask >> PBLK(t, pos).cat[PIN(pos)] & 1;
+    if (!t->rare_mask || r->n != want || !rtree_check(r))
+        return false;
+    uint8_t *seen = calloc(t->n, 1);
+    bool ok = seen != NULL;
+    for (size_t p = 0; ok && p < r->n; p++) {
+        uint32_t pos = t->rare_pos[p];
+        ok = pos < t->n && !seen[pos] && PBLK(r, p).id[PIN(p)] == PBLK(t, pos).id[PIN(pos)] &&
+             PBLK(r, p).cat[PIN(p)] == PBLK(t, pos).cat[PIN(pos)] && r->lon[p] == t->lon[pos] &&
+             r->lat[p] == t->lat[pos];
+        if (ok)
+            seen[pos] = 1;
+    }
+    free(seen);
+    return ok;
+}
+
 bool rtree_check(const struct rtree *t)
 {
+    if (!check_rare(t))
+        return false;
     if (t->n == 0)
         return t->nlevels == 0;
     if (t->level[t->nlevels - 1].count != 1)
