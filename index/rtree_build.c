@@ -302,7 +302,7 @@ static enum geod_err build_rare(struct rtree *t, const struct rtree_item *items,
     size_t m = 0;
     for (size_t i = 0; i < t->n; i++)
         m += mask >> items[i].cat & 1;
-    struct rtree_item *sub = malloc(m * sizeof *sub);
+    struct rtree_item *sub = calloc(m, sizeof *sub); /* calloc: gcc cannot see it filled */
     uint32_t *from = malloc(m * sizeof *from), *sub_order = malloc(m * sizeof *sub_order);
     enum geod_err rc = GEOD_ENOMEM;
     if (!sub || !from || !sub_order || !(t->rare_pos = malloc(m * sizeof *t->rare_pos)))
