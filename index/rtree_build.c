@@ -63,11 +63,14 @@ static void radix_sort_hi(uint64_t *a, uint64_t *tmp, size_t n)
         memcpy(a, src, n * sizeof *a);
 }
 
-/* The packing: a top-down tiling ("OMT"). A range of points that fills `children` subtrees of
- * `cap` points each is sorted by longitude into about sqrt(children) slabs of whole subtrees,
- * each slab by latitude, and each run of `cap` points becomes one subtree, recursively. Every
- * subtree is then a compact tile and a contiguous run of the order, which is what the implicit
- * layout (node i covers positions [i*cap, (i+1)*cap)) needs. */
+/* The packing: a top-down tiling. A range of points that fills `children` subtrees of `cap`
+ * points each is cut in two across its longer side (in metres: longitude scaled by the cosine
+ * of the latitude), at a multiple of `cap`, and each part again, until every part is one
+ * subtree, which is then tiled the same way with cap / FANOUT. Every subtree is thus a compact
+ * tile and a contiguous run of the order, which is what the implicit layout (node i covers
+ * positions [i*cap, (i+1)*cap)) needs. Cutting the longer side keeps tiles square where the
+ * density changes (a cluster's edge), where fixed longitude slabs made long thin ones that
+ * overlap many queries. */
 struct packer {
     uint64_t *key;           /* [n] (quantized coordinate << 32 | item) */
     uint64_t *tmp;           /* [n] */
@@ -81,23 +84,34 @@ static void sort_by(struct packer *p, size_t lo, size_t hi, const uint32_t *q)
     radix_sort_hi(p->key + lo, p->tmp, hi - lo);
 }
 
+/* Is the range's extent in longitude, in metres, larger than in latitude? */
+static bool wider_than_tall(const struct packer *p, size_t lo, size_t hi)
+{
+    uint32_t x0 = UINT32_MAX, x1 = 0, y0 = UINT32_MAX, y1 = 0;
+    for (size_t i = lo; i < hi; i++) {
+        uint32_t it = (uint32_t)(p->key[i] & 0xffffffffu), x = p->qx[it], y = p->qy[it];
+        x0 = x < x0 ? x : x0;
+        x1 = x > x1 ? x : x1;
+        y0 = y < y0 ? y : y0;
+        y1 = y > y1 ? y : y1;
+    }
+    /* qx spans 360 degrees and qy 180 in the same range: a qx step is twice a qy step */
+    double lat = ((double)y0 + (double)y1) / 2 / 4294967295.0 * 180.0 - 90.0;
+    return 2.0 * (double)(x1 - x0) * cos(lat * M_PI / 180.0) > (double)(y1 - y0);
+}
+
 static void pack(struct packer *p, size_t lo, size_t hi, size_t cap)
 {
     size_t n = hi - lo, children = (n + cap - 1) / cap;
-    if (children <= 1 && cap > LEAF) {
-        pack(p, lo, hi, cap / FANOUT);
+    if (children <= 1) {
+        if (cap > LEAF)
+            pack(p, lo, hi, cap / FANOUT);
         return;
     }
-    size_t sx = (size_t)ceil(sqrt((double)children));
-    size_t slab = (children + sx - 1) / sx * cap;
-    sort_by(p, lo, hi, p->qx);
-    for (size_t s = lo; s < hi; s += slab) {
-        size_t e = s + slab < hi ? s + slab : hi;
-        sort_by(p, s, e, p->qy);
-        if (cap > LEAF)
-            for (size_t c = s; c < e; c += cap)
-                pack(p, c, c + cap < e ? c + cap : e, cap / FANOUT);
-    }
+    sort_by(p, lo, hi, wider_than_tall(p, lo, hi) ? p->qx : p->qy);
+    size_t mid = lo + (children + 1) / 2 * cap;
+    pack(p, lo, mid, cap);
+    pack(p, mid, hi, cap);
 }
 
 /* order[pos] = the item at position pos. */
