@@ -100,18 +100,21 @@ static bool wider_than_tall(const struct packer *p, size_t lo, size_t hi)
     return 2.0 * (double)(x1 - x0) * cos(lat * M_PI / 180.0) > (double)(y1 - y0);
 }
 
-static void pack(struct packer *p, size_t lo, size_t hi, size_t cap)
+/* sorted: the range is in order of qx (0), of qy (1), or not known to be (-1). */
+static void pack(struct packer *p, size_t lo, size_t hi, size_t cap, int sorted)
 {
     size_t n = hi - lo, children = (n + cap - 1) / cap;
     if (children <= 1) {
         if (cap > LEAF)
-            pack(p, lo, hi, cap / FANOUT);
+            pack(p, lo, hi, cap / FANOUT, sorted);
         return;
     }
-    sort_by(p, lo, hi, wider_than_tall(p, lo, hi) ? p->qx : p->qy);
+    int axis = wider_than_tall(p, lo, hi) ? 0 : 1;
+    if (axis != sorted) /* a part of a sorted range is sorted: cutting it again costs nothing */
+        sort_by(p, lo, hi, axis ? p->qy : p->qx);
     size_t mid = lo + (children + 1) / 2 * cap;
-    pack(p, lo, mid, cap);
-    pack(p, mid, hi, cap);
+    pack(p, lo, mid, cap, axis);
+    pack(p, mid, hi, cap, axis);
 }
 
 /* order[pos] = the item at position pos. */
@@ -136,7 +139,7 @@ static enum geod_err pack_order(const struct rtree_item *items, size_t n, uint32
     while (cap * FANOUT < n)
         cap *= FANOUT;
     if (n > LEAF)
-        pack(&p, 0, n, cap);
+        pack(&p, 0, n, cap, -1);
     for (size_t i = 0; i < n; i++)
         order[i] = (uint32_t)(p.key[i] & 0xffffffffu);
     free(qx), free(qy), free(p.key), free(p.tmp);
