@@ -382,6 +382,15 @@ static float lim2_float(double lim)
     return (double)f < l2 ? nextafterf(f, INFINITY) : f;
 }
 
+static void prefetch_leaf(const struct pblk *p)
+{
+    const char *c = (const char *)p;
+    __builtin_prefetch(c);
+    __builtin_prefetch(c + 64);
+    __builtin_prefetch(c + 128);
+    __builtin_prefetch(c + 192);
+}
+
 /* Visits the nodes of level `level` held in block b, nearest first, dropping the others as
  * soon as the limit passes them (after the first visit, usually all of them). */
 static void search_block(struct search *x, int level, uint32_t b)
@@ -395,15 +404,16 @@ static void search_block(struct search *x, int level, uint32_t b)
             if (!(k->mask[j] & x->q->cat_mask) || (x->q->has_after && before_cursor(x, k, j)))
                 todo &= ~(1u << j);
         }
-    if (level == 0) /* several leaves are usually read: ask for them all at once */
-        for (uint32_t m = todo; m; m &= m - 1) {
-            const char *p = (const char *)&x->t->pts[b * FANOUT + (uint32_t)__builtin_ctz(m)];
-            __builtin_prefetch(p);
-            __builtin_prefetch(p + 64);
-            __builtin_prefetch(p + 128);
-            __builtin_prefetch(p + 192);
-        }
+    /* several leaves are usually read: ask for them all at once, but only once a limit has
+     * pruned them (before, every leaf of the first block would be asked for, and those requests
+     * would hold up the one read first) */
+    bool fetch = level == 0;
     while (todo) {
+        if (fetch && x->lim < INFINITY) {
+            for (uint32_t m = todo; m; m &= m - 1)
+                prefetch_leaf(&x->t->pts[b * FANOUT + (uint32_t)__builtin_ctz(m)]);
+            fetch = false;
+        }
         int best = __builtin_ctz(todo);
         for (uint32_t m = todo & (todo - 1); m; m &= m - 1) {
             int j = __builtin_ctz(m);
@@ -432,6 +442,14 @@ enum geod_err rtree_nearest(const struct rtree *t, const struct rtree_query *q,
         return GEOD_EINVAL;
     if (t->n == 0)
         return GEOD_OK;
+    uint64_t present = t->level[t->nlevels - 1].blk[0].mask[0]; /* the root's */
+    if (t->rare && !(q->cat_mask & present & ~t->rare_mask)) {
+        /* only rare categories pass: all of them are in t->rare (rtree_build.c) */
+        enum geod_err rc = rtree_nearest(t->rare, q, s, out, n_out);
+        for (size_t i = 0; i < *n_out; i++)
+            out[i].pos = t->rare_pos[out[i].pos];
+        return rc;
+    }
     if (s->heap_cap < q->k) {
         double *h = realloc(s->heap, q->k * sizeof *h);
         if (!h)

@@ -1,4 +1,4 @@
-/* rtree.h - a static R-tree over points on the WGS-84 ellipsoid: built in bulk (Hilbert-packed),
+/* rtree.h - a static R-tree over points on the WGS-84 ellipsoid: built in bulk (tiled top-down),
  * never modified, answering exact nearest-K and radius queries ordered by geodesic distance,
  * ties by id, with category filters. Thread-safe for concurrent queries (each with its own
  * scratch). It does no I/O. */

@@ -9,7 +9,15 @@
  * touches one contiguous block per level. Boxes are ECEF metres from the tree's origin as floats
  * rounded outwards, so a box always contains its points exactly; each node also keeps the union
  * of its points' category bits. Padding slots have NaN boxes (every comparison with them fails)
- * and an empty mask. Large arrays ask for huge pages. */
+ * and an empty mask. Large arrays ask for huge pages.
+ *
+ * Rare categories. A filter on a category of 2 % of the points finds about one match per leaf
+ * it reads, so a nearest-10 reads dozens of leaves. A tree of RARE_MIN_N points or more therefore
+ * also builds, over the points of its rare categories (rare_categories()), a second tree of the
+ * same format (t->rare, recursively), with the position in t of each of its points
+ * (t->rare_pos). A query whose filter admits only rare categories searches t->rare instead and
+ * maps the positions back: the same points, so the same exact answer. Its cost is at most
+ * 1/RARE_DIV of the tree's size again, plus 4 bytes per rare point. */
 #include "index/geodesic.h"
 #include "index/rtree_impl.h"
 
@@ -55,11 +63,14 @@ static void radix_sort_hi(uint64_t *a, uint64_t *tmp, size_t n)
         memcpy(a, src, n * sizeof *a);
 }
 
-/* The packing: a top-down tiling ("OMT"). A range of points that fills `children` subtrees of
- * `cap` points each is sorted by longitude into about sqrt(children) slabs of whole subtrees,
- * each slab by latitude, and each run of `cap` points becomes one subtree, recursively. Every
- * subtree is then a compact tile and a contiguous run of the order, which is what the implicit
- * layout (node i covers positions [i*cap, (i+1)*cap)) needs. */
+/* The packing: a top-down tiling. A range of points that fills `children` subtrees of `cap`
+ * points each is cut in two across its longer side (in metres: longitude scaled by the cosine
+ * of the latitude), at a multiple of `cap`, and each part again, until every part is one
+ * subtree, which is then tiled the same way with cap / FANOUT. Every subtree is thus a compact
+ * tile and a contiguous run of the order, which is what the implicit layout (node i covers
+ * positions [i*cap, (i+1)*cap)) needs. Cutting the longer side keeps tiles square where the
+ * density changes (a cluster's edge), where fixed longitude slabs made long thin ones that
+ * overlap many queries. */
 struct packer {
     uint64_t *key;           /* [n] (quantized coordinate << 32 | item) */
     uint64_t *tmp;           /* [n] */
@@ -73,23 +84,37 @@ static void sort_by(struct packer *p, size_t lo, size_t hi, const uint32_t *q)
     radix_sort_hi(p->key + lo, p->tmp, hi - lo);
 }
 
-static void pack(struct packer *p, size_t lo, size_t hi, size_t cap)
+/* Is the range's extent in longitude, in metres, larger than in latitude? */
+static bool wider_than_tall(const struct packer *p, size_t lo, size_t hi)
+{
+    uint32_t x0 = UINT32_MAX, x1 = 0, y0 = UINT32_MAX, y1 = 0;
+    for (size_t i = lo; i < hi; i++) {
+        uint32_t it = (uint32_t)(p->key[i] & 0xffffffffu), x = p->qx[it], y = p->qy[it];
+        x0 = x < x0 ? x : x0;
+        x1 = x > x1 ? x : x1;
+        y0 = y < y0 ? y : y0;
+        y1 = y > y1 ? y : y1;
+    }
+    /* qx spans 360 degrees and qy 180 in the same range: a qx step is twice a qy step */
+    double lat = ((double)y0 + (double)y1) / 2 / 4294967295.0 * 180.0 - 90.0;
+    return 2.0 * (double)(x1 - x0) * cos(lat * M_PI / 180.0) > (double)(y1 - y0);
+}
+
+/* sorted: the range is in order of qx (0), of qy (1), or not known to be (-1). */
+static void pack(struct packer *p, size_t lo, size_t hi, size_t cap, int sorted)
 {
     size_t n = hi - lo, children = (n + cap - 1) / cap;
-    if (children <= 1 && cap > LEAF) {
-        pack(p, lo, hi, cap / FANOUT);
+    if (children <= 1) {
+        if (cap > LEAF)
+            pack(p, lo, hi, cap / FANOUT, sorted);
         return;
     }
-    size_t sx = (size_t)ceil(sqrt((double)children));
-    size_t slab = (children + sx - 1) / sx * cap;
-    sort_by(p, lo, hi, p->qx);
-    for (size_t s = lo; s < hi; s += slab) {
-        size_t e = s + slab < hi ? s + slab : hi;
-        sort_by(p, s, e, p->qy);
-        if (cap > LEAF)
-            for (size_t c = s; c < e; c += cap)
-                pack(p, c, c + cap < e ? c + cap : e, cap / FANOUT);
-    }
+    int axis = wider_than_tall(p, lo, hi) ? 0 : 1;
+    if (axis != sorted) /* a part of a sorted range is sorted: cutting it again costs nothing */
+        sort_by(p, lo, hi, axis ? p->qy : p->qx);
+    size_t mid = lo + (children + 1) / 2 * cap;
+    pack(p, lo, mid, cap, axis);
+    pack(p, mid, hi, cap, axis);
 }
 
 /* order[pos] = the item at position pos. */
@@ -114,7 +139,7 @@ static enum geod_err pack_order(const struct rtree_item *items, size_t n, uint32
     while (cap * FANOUT < n)
         cap *= FANOUT;
     if (n > LEAF)
-        pack(&p, 0, n, cap);
+        pack(&p, 0, n, cap, -1);
     for (size_t i = 0; i < n; i++)
         order[i] = (uint32_t)(p.key[i] & 0xffffffffu);
     free(qx), free(qy), free(p.key), free(p.tmp);
@@ -258,21 +283,71 @@ static void quantize_leaf(struct pblk *p, const double (*xyz)[3])
     p->err = worst * 1.5 + 1e-8; /* measured, with a margin for the reconstruction's rounding */
 }
 
-enum geod_err rtree_build(const struct rtree_item *items, size_t n, struct rtree **out)
+/* The rare categories of items[0..n): each of at most n / RARE_DIV points, taken from the
+ * smallest while together they stay within n / RARE_DIV; 0 below RARE_MIN_N points. */
+static uint64_t rare_categories(const struct rtree_item *items, size_t n)
+{
+    size_t count[RTREE_MAX_CATEGORIES] = {0}, total = 0, cap = n / RARE_DIV;
+    uint64_t mask = 0;
+    if (n < RARE_MIN_N)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        count[items[i].cat]++;
+    for (;;) {
+        int best = -1;
+        for (int c = 0; c < RTREE_MAX_CATEGORIES; c++)
+            if (count[c] && !(mask >> c & 1) && (best < 0 || count[c] < count[best]))
+                best = c;
+        if (best < 0 || total + count[best] > cap)
+            return mask;
+        mask |= 1ull << best;
+        total += count[best];
+    }
+}
+
+static enum geod_err build_tree(const struct rtree_item *items, size_t n, struct rtree **out,
+                                uint32_t *order);
+
+/* t->rare: a tree of t's points in its rare categories (items by position: order), with the
+ * map from its positions to t's. */
+static enum geod_err build_rare(struct rtree *t, const struct rtree_item *items,
+                                const uint32_t *order)
+{
+    uint64_t mask = rare_categories(items, t->n);
+    if (!mask)
+        return GEOD_OK;
+    size_t m = 0;
+    for (size_t i = 0; i < t->n; i++)
+        m += mask >> items[i].cat & 1;
+    struct rtree_item *sub = calloc(m, sizeof *sub); /* calloc: gcc cannot see it filled */
+    uint32_t *from = malloc(m * sizeof *from), *sub_order = malloc(m * sizeof *sub_order);
+    enum geod_err rc = GEOD_ENOMEM;
+    if (!sub || !from || !sub_order || !(t->rare_pos = malloc(m * sizeof *t->rare_pos)))
+        goto done;
+    m = 0;
+    for (size_t pos = 0; pos < t->n; pos++)
+        if (mask >> items[order[pos]].cat & 1) {
+            sub[m] = items[order[pos]];
+            from[m++] = (uint32_t)pos;
+        }
+    if ((rc = build_tree(sub, m, &t->rare, sub_order)))
+        goto done;
+    for (size_t p = 0; p < m; p++)
+        t->rare_pos[p] = from[sub_order[p]];
+    t->rare_mask = mask;
+done:
+    free(sub), free(from), free(sub_order);
+    return rc;
+}
+
+/* Builds the tree of items[0..n) (checked), and order[pos] = the item at position pos. */
+static enum geod_err build_tree(const struct rtree_item *items, size_t n, struct rtree **out,
+                                uint32_t *order)
 {
     *out = NULL;
-    if (n > UINT32_MAX)
-        return GEOD_ERANGE;
-    for (size_t i = 0; i < n; i++) {
-        const struct rtree_item *it = &items[i];
-        if (!(it->lon >= -180 && it->lon <= 180 && it->lat >= -90 && it->lat <= 90) ||
-            it->cat >= RTREE_MAX_CATEGORIES)
-            return GEOD_EINVAL;
-    }
     struct rtree *t = calloc(1, sizeof *t);
-    uint32_t *order = malloc((n ? n : 1) * sizeof *order);
     double(*xyz)[3] = malloc((n ? n : 1) * sizeof *xyz);
-    if (!t || !order || !xyz || alloc_points(t, n) || pack_order(items, n, order))
+    if (!t || !xyz || alloc_points(t, n) || pack_order(items, n, order))
         goto oom;
     for (size_t pos = 0; pos < n; pos++) {
         const struct rtree_item *it = &items[order[pos]];
@@ -284,8 +359,6 @@ enum geod_err rtree_build(const struct rtree_item *items, size_t n, struct rtree
         t->lon[pos] = it->lon;
         t->lat[pos] = it->lat;
     }
-    free(order);
-    order = NULL;
     for (size_t b = 0; b < (n + LEAF - 1) / LEAF; b++) {
         quantize_leaf(&t->pts[b], xyz + b * LEAF);
         t->err = fmax(t->err, t->pts[b].err);
@@ -302,13 +375,32 @@ enum geod_err rtree_build(const struct rtree_item *items, size_t n, struct rtree
     if (n && build_levels(t, (const double(*)[3])xyz))
         goto oom;
     free(xyz);
+    xyz = NULL;
+    if (build_rare(t, items, order))
+        goto oom;
     *out = t;
     return GEOD_OK;
 oom:
-    free(order);
     free(xyz);
     rtree_free(t);
     return GEOD_ENOMEM;
+}
+
+enum geod_err rtree_build(const struct rtree_item *items, size_t n, struct rtree **out)
+{
+    *out = NULL;
+    if (n > UINT32_MAX)
+        return GEOD_ERANGE;
+    for (size_t i = 0; i < n; i++) {
+        const struct rtree_item *it = &items[i];
+        if (!(it->lon >= -180 && it->lon <= 180 && it->lat >= -90 && it->lat <= 90) ||
+            it->cat >= RTREE_MAX_CATEGORIES)
+            return GEOD_EINVAL;
+    }
+    uint32_t *order = malloc((n ? n : 1) * sizeof *order);
+    enum geod_err rc = order ? build_tree(items, n, out, order) : GEOD_ENOMEM;
+    free(order);
+    return rc;
 }
 
 void rtree_free(struct rtree *t)
@@ -320,6 +412,8 @@ void rtree_free(struct rtree *t)
     free(t->pts);
     free(t->lon);
     free(t->lat);
+    rtree_free(t->rare);
+    free(t->rare_pos);
     free(t);
 }
 
@@ -334,6 +428,8 @@ size_t rtree_bytes(const struct rtree *t)
         sizeof *t + (t->n + LEAF - 1) / LEAF * sizeof(struct pblk) + t->n * 2 * sizeof(double);
     for (int i = 0; i < t->nlevels; i++)
         b += nblocks(t->level[i].count) * sizeof(struct nblk);
+    if (t->rare)
+        b += rtree_bytes(t->rare) + t->rare->n * sizeof *t->rare_pos;
     return b;
 }
 
@@ -350,8 +446,35 @@ void rtree_point(const struct rtree *t, uint32_t pos, double *lon, double *lat, 
     }
 }
 
+/* The rare tree holds exactly this tree's points of rare_mask, each once, as they are here. */
+static bool check_rare(const struct rtree *t)
+{
+    const struct rtree *r = t->rare;
+    if (!r)
+        return !t->rare_mask && !t->rare_pos;
+    size_t want = 0;
+    for (size_t pos = 0; pos < t->n; pos++)
+        want += t->rare_mask >> PBLK(t, pos).cat[PIN(pos)] & 1;
+    if (!t->rare_mask || r->n != want || !rtree_check(r))
+        return false;
+    uint8_t *seen = calloc(t->n, 1);
+    bool ok = seen != NULL;
+    for (size_t p = 0; ok && p < r->n; p++) {
+        uint32_t pos = t->rare_pos[p];
+        ok = pos < t->n && !seen[pos] && PBLK(r, p).id[PIN(p)] == PBLK(t, pos).id[PIN(pos)] &&
+             PBLK(r, p).cat[PIN(p)] == PBLK(t, pos).cat[PIN(pos)] && r->lon[p] == t->lon[pos] &&
+             r->lat[p] == t->lat[pos];
+        if (ok)
+            seen[pos] = 1;
+    }
+    free(seen);
+    return ok;
+}
+
 bool rtree_check(const struct rtree *t)
 {
+    if (!check_rare(t))
+        return false;
     if (t->n == 0)
         return t->nlevels == 0;
     if (t->level[t->nlevels - 1].count != 1)

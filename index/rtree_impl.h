@@ -15,6 +15,11 @@ _Static_assert(LEAF % 2 == 0 && LEAF <= 32, "LEAF: 2 doubles per step, masks of 
 #define K2_MAX (1.0 / (6335439.327 * 6335439.327))
 /* a curve of curvature <= k over a chord c < 100 km is at most c (1 + (k c)^2 / 20) long */
 #define ARC_OVER_CHORD (K2_MAX / 20.0)
+/* Rare categories (rtree_build.c): a tree of at least RARE_MIN_N points also keeps its categories
+ * of at most n / RARE_DIV points each, together at most n / RARE_DIV points, in a tree of their
+ * own, so that a filter on them reads leaves full of matches instead of a few per leaf. */
+#define RARE_DIV 16
+#define RARE_MIN_N 1024
 
 struct nblk {              /* FANOUT sibling nodes */
     float lo[3][FANOUT];   /* box minimum per axis, ECEF metres from the origin, rounded down */
@@ -48,6 +53,9 @@ struct rtree {
     double *lat;      /* [n] */
     int nlevels;      /* 0 when n == 0 */
     struct level level[MAX_LEVELS];
+    uint64_t rare_mask; /* categories whose points are also all in `rare`; 0 without it */
+    struct rtree *rare; /* NULL, or the tree of just the points of rare_mask (and their own) */
+    uint32_t *rare_pos; /* [rare->n] the position in this tree of each position in `rare` */
 };
 
 #define SLOT(arr, i) ((arr)[(i) / FANOUT])    /* the block holding node i */

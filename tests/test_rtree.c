@@ -1,8 +1,11 @@
 /* test_rtree.c - index/rtree.c against a brute-force oracle (tests/lib/brute.h): every point's
  * geo_inverse distance, sorted by (distance, id). Data sets: clustered, uniform, duplicates, a rare
- * category, a grid of symmetric points, and points around the antimeridian and the poles. */
+ * category, a grid of symmetric points, points around the antimeridian and the poles, and skewed
+ * categories (answered through the rare categories' trees: rtree_impl.h is read to check that
+ * they exist). */
 #include "index/geodesic.h"
 #include "index/rtree.h"
+#include "index/rtree_impl.h"
 #include "tests/lib/brute.h"
 #include "tests/t.h"
 
@@ -22,9 +25,42 @@ static double nrand(void)
     return sqrt(-2 * log(u)) * cos(2 * M_PI * v);
 }
 
-enum shape { CLUSTERED, UNIFORM, DUPLICATES, RARE, GRID, WORLD };
+enum shape { CLUSTERED, UNIFORM, DUPLICATES, RARE, GRID, WORLD, SKEWED, SKEWED_DUP, SKEWED_WORLD };
 
-static const char *shape_name[] = {"clustered", "uniform", "duplicates", "rare", "grid", "world"};
+static const char *shape_name[] = {"clustered", "uniform", "duplicates", "rare",        "grid",
+                                   "world",     "skewed",  "skewed_dup", "skewed_world"};
+
+/* The positions of a shape: the skewed ones have another's positions and skewed categories. */
+static enum shape positions(enum shape sh)
+{
+    return sh == SKEWED         ? CLUSTERED
+           : sh == SKEWED_DUP   ? DUPLICATES
+           : sh == SKEWED_WORLD ? WORLD
+                                : sh;
+}
+
+/* Skewed categories, so that some are rare (rtree_build.c) and one is rare among the rare: 0.2 %
+ * of category 2, 2 % of 1, 3 % of 3, 40 % of 0, and the rest spread over 4..8. */
+static uint8_t skewed_category(void)
+{
+    double r = urand();
+    return (uint8_t)(r < 0.002   ? 2
+                     : r < 0.022 ? 1
+                     : r < 0.052 ? 3
+                     : r < 0.452 ? 0
+                                 : 4 + (int)(urand() * 5));
+}
+
+/* Masks over the skewed categories: rare alone, rare together (with an absent category's bit),
+ * and mixed with a common one. */
+static const uint64_t skewed_masks[] = {1ull << 1,
+                                        1ull << 2,
+                                        1ull << 3,
+                                        1ull << 1 | 1ull << 2,
+                                        1ull << 1 | 1ull << 2 | 1ull << 3 | 1ull << 40,
+                                        1ull << 2 | 1ull << 0,
+                                        ~0ull,
+                                        1ull << 7};
 
 /* Wuhan-like data: ids are shuffled so that id order differs from position order. */
 static struct rtree_item *make_items(enum shape sh, size_t n)
@@ -37,7 +73,7 @@ static struct rtree_item *make_items(enum shape sh, size_t n)
     }
     for (size_t i = 0; i < n; i++) {
         double lon, lat;
-        switch (sh) {
+        switch (positions(sh)) {
         case CLUSTERED: {
             int c = (int)(urand() * urand() * 20);
             lon = cx[c] + nrand() * 0.01;
@@ -73,6 +109,8 @@ static struct rtree_item *make_items(enum shape sh, size_t n)
         it[i].lon = lon;
         it[i].lat = lat;
         it[i].cat = (uint8_t)(sh == RARE ? (i % 1000 == 17 ? 5 : (i % 3)) : i % 4);
+        if (positions(sh) != sh)
+            it[i].cat = skewed_category();
         it[i].id = (uint32_t)i;
     }
     for (size_t i = n - 1; i > 0; i--) { /* shuffle ids */
@@ -94,7 +132,7 @@ static void random_query(enum shape sh, const struct rtree_item *it, size_t n,
                          struct rtree_query *q)
 {
     memset(q, 0, sizeof *q);
-    if (sh == WORLD) {
+    if (positions(sh) == WORLD) {
         q->lon = (urand() * 2 - 1) * 180;
         q->lat = (urand() * 2 - 1) * 90;
     } else if (urand() < 0.7) { /* near the data, sometimes exactly on a point */
@@ -107,11 +145,13 @@ static void random_query(enum shape sh, const struct rtree_item *it, size_t n,
     }
     static const uint32_t ks[] = {1, 2, 3, 10, 50, 100};
     q->k = ks[(int)(urand() * 6)];
-    q->max_m = urand() < 0.5 ? INFINITY : (sh == WORLD ? 2e6 : 200 + urand() * 20000);
+    q->max_m = urand() < 0.5 ? INFINITY : (positions(sh) == WORLD ? 2e6 : 200 + urand() * 20000);
     double r = urand();
     q->cat_mask = r < 0.5 ? ~0ull : r < 0.7 ? 1ull << 1 : r < 0.85 ? (1ull << 0 | 1ull << 2) : 0;
     if (sh == RARE && r < 0.9)
         q->cat_mask = 1ull << 5;
+    if (positions(sh) != sh)
+        q->cat_mask = skewed_masks[(int)(urand() * 8)];
     if (urand() < 0.1)
         q->accept = odd_id;
 }
@@ -181,6 +221,23 @@ static void test_rare_category(void)
     check_against_oracle(RARE, 20000, 300);
 }
 
+/* Filters on rare categories are answered by the tree of the rare points (and the tree of the
+ * rarest among those): the same answers as brute force, with positions of the whole tree. */
+static void test_skewed_categories(void)
+{
+    check_against_oracle(SKEWED, 40000, 500);
+    check_against_oracle(SKEWED_DUP, 30000, 300);
+    check_against_oracle(SKEWED_WORLD, 40000, 300);
+    /* the data above does reach both trees: categories 1, 2, 3 are rare, and 2 among them */
+    struct rtree_item *it = make_items(SKEWED, 30000);
+    struct rtree *t;
+    T_CHECK(rtree_build(it, 30000, &t) == GEOD_OK);
+    T_CHECK(t->rare_mask == (1ull << 1 | 1ull << 2 | 1ull << 3));
+    T_CHECK(t->rare && t->rare->rare_mask == 1ull << 2 && t->rare->rare && !t->rare->rare->rare);
+    rtree_free(t);
+    free(it);
+}
+
 static void test_grid_symmetry(void)
 {
     check_against_oracle(GRID, 2500, 1500);
@@ -192,10 +249,9 @@ static void test_world(void)
 }
 
 /* Paging: pages that resume after the previous page's last hit concatenate to the whole list. */
-static void test_paging(void)
+static void check_paging(enum shape sh, size_t n)
 {
-    size_t n = 4000;
-    struct rtree_item *it = make_items(DUPLICATES, n);
+    struct rtree_item *it = make_items(sh, n);
     struct rtree *t;
     struct rtree_scratch *s;
     T_CHECK(rtree_build(it, n, &t) == GEOD_OK);
@@ -204,7 +260,7 @@ static void test_paging(void)
     struct rtree_hit hit[37];
     for (int qi = 0; qi < 40; qi++) {
         struct rtree_query q;
-        random_query(DUPLICATES, it, n, &q);
+        random_query(sh, it, n, &q);
         q.k = 37;
         q.max_m = 3000 + urand() * 20000;
         q.accept = NULL;
@@ -227,6 +283,12 @@ static void test_paging(void)
     free(it);
     rtree_scratch_free(s);
     rtree_free(t);
+}
+
+static void test_paging(void)
+{
+    check_paging(DUPLICATES, 4000);
+    check_paging(SKEWED_DUP, 30000); /* through the rare categories' tree as well */
 }
 
 static void test_edges(void)
@@ -267,6 +329,7 @@ int main(void)
     T_RUN(test_uniform);
     T_RUN(test_duplicates);
     T_RUN(test_rare_category);
+    T_RUN(test_skewed_categories);
     T_RUN(test_grid_symmetry);
     T_RUN(test_world);
     T_RUN(test_paging);
