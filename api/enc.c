@@ -341,6 +341,15 @@ static inline size_t json_plain_prefix(const unsigned char *s, size_t n)
     return i;
 }
 
+/* Chinese text's usual character: a 3-byte sequence led by E3..EC, EE or EF. utf8_seq accepts
+ * those leads with any two continuation bytes, and none of them is U+2028/U+2029 (led by E2),
+ * so both backends may pass such a character on after this check alone. */
+static inline bool cjk3(const unsigned char *s)
+{
+    return s[0] >= 0xE3 && s[0] != 0xED && s[0] <= 0xEF && (s[1] & 0xC0) == 0x80 &&
+           (s[2] & 0xC0) == 0x80;
+}
+
 /* Copies runs of bytes that need nothing with one memcpy each; a string that needs nothing at
  * all (most keys and much ASCII text) is one reserve and one memcpy. */
 static void json_string(struct enc *e, const unsigned char *s, size_t n)
@@ -367,6 +376,12 @@ static void json_string(struct enc *e, const unsigned char *s, size_t n)
         int cls = json_class(s[i]);
         if (cls == 0) {
             i++;
+            continue;
+        }
+        if (cls == 2 && n - i >= 3 && cjk3(s + i)) {
+            do
+                i += 3;
+            while (n - i >= 3 && cjk3(s + i));
             continue;
         }
         size_t k = cls == 2 ? utf8_seq(s + i, n - i) : 0;
@@ -403,7 +418,7 @@ static size_t mp_text(struct enc *e, const unsigned char *s, size_t n, bool emit
             out += 8;
             continue;
         }
-        size_t k = s[i] < 0x80 ? 1 : utf8_seq(s + i, n - i);
+        size_t k = s[i] < 0x80 ? 1 : n - i >= 3 && cjk3(s + i) ? 3 : utf8_seq(s + i, n - i);
         if (k) {
             i += k;
             out += k;
@@ -453,22 +468,27 @@ void enc_key_n(struct enc *e, const char *k, size_t n)
     if (!begin(e, true))
         return;
     /* a short key that needs no escape (every key geod writes): the same bytes as write_str
-     * gives, a fixstr in msgpack, written at once */
-    if (n < 32 && json_plain_prefix((const unsigned char *)k, n) == n && reserve(e, n + 3)) {
-        char *p = e->buf + e->len;
-        if (e->fmt == ENC_JSON) {
-            *p++ = '"';
-            memcpy(p, k, n);
-            p += n;
-            *p++ = '"';
-            *p++ = ':';
-        } else {
-            *p++ = (char)(0xa0 | n);
-            memcpy(p, k, n);
-            p += n;
+     * gives, a fixstr in msgpack, copied and checked in one pass; on the first byte that needs
+     * more, what was copied past len is simply left behind for write_str to overwrite */
+    if (n < 32 && reserve(e, n + 3)) {
+        char *p = e->buf + e->len + 1;
+        size_t j = 0;
+        while (j < n && !json_cls[(unsigned char)k[j]]) {
+            p[j] = k[j];
+            j++;
         }
-        e->len = (size_t)(p - e->buf);
-        return;
+        if (j == n) {
+            if (e->fmt == ENC_JSON) {
+                p[-1] = '"';
+                p[n] = '"';
+                p[n + 1] = ':';
+                e->len += n + 3;
+            } else {
+                p[-1] = (char)(0xa0 | n);
+                e->len += n + 1;
+            }
+            return;
+        }
     }
     write_str(e, k, n);
     if (e->fmt == ENC_JSON)

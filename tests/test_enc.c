@@ -584,6 +584,56 @@ static void test_property(void)
     enc_free(g.em);
 }
 
+/* Every 3-byte lead (E0..EF) with every second byte and the third bytes around the
+ * continuation range, between two Chinese characters and at the end of the text (cut short):
+ * JSON and msgpack read back as the reference decoding (ref_seq), whichever path enc takes. */
+static void test_three_byte_text(void)
+{
+    static const unsigned char thirds[] = {0x00, 0x41, 0x7F, 0x80, 0x9F, 0xA0,
+                                           0xA8, 0xA9, 0xBF, 0xC0, 0xE4, 0xFF};
+    struct enc *ej, *em;
+    T_CHECK(enc_new(ENC_JSON, &ej) == GEOD_OK && enc_new(ENC_MSGPACK, &em) == GEOD_OK);
+    int bad = 0;
+    for (unsigned lead = 0xE0; lead <= 0xEF; lead++) {
+        for (unsigned b1 = 0; b1 < 256; b1++) {
+            for (size_t t = 0; t <= sizeof thirds; t++) {
+                /* 中 x x x 中 (t < count), or 中 x x at the very end (t == count) */
+                char buf[16] = "\xe4\xb8\xad";
+                size_t n = 3;
+                buf[n++] = (char)lead;
+                buf[n++] = (char)b1;
+                if (t < sizeof thirds) {
+                    buf[n++] = (char)thirds[t];
+                    memcpy(buf + n, "\xe4\xb8\xad", 3);
+                    n += 3;
+                }
+                json_t *want = ref_string(buf, n);
+                enc_reset(ej, ENC_JSON);
+                enc_reset(em, ENC_MSGPACK);
+                enc_str(ej, buf, n);
+                enc_str(em, buf, n);
+                size_t jl, ml;
+                const char *jd = enc_data(ej, &jl), *md = enc_data(em, &ml);
+                json_error_t je;
+                json_t *fj = json_loadb(jd, jl, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+                json_t *fm = mpjson_from_msgpack(md, ml, NULL, 0);
+                char where[200] = "";
+                bool ok = fj && fm && valid_utf8(jd, jl) && !memmem(jd, jl, "\xe2\x80\xa8", 3) &&
+                          !memmem(jd, jl, "\xe2\x80\xa9", 3) &&
+                          mpjson_equal(want, fj, where, sizeof where) &&
+                          mpjson_equal(want, fm, where, sizeof where);
+                if (!ok && bad++ < 5)
+                    T_CHECKF(false, "lead %02x, then %02x, third %zu: %s", lead, b1, t, where);
+                json_decref(want);
+                json_decref(fj);
+                json_decref(fm);
+            }
+        }
+    }
+    enc_free(ej);
+    enc_free(em);
+}
+
 /* ---- misuse and reuse ---- */
 
 /* Runs a script of calls: a<n> array, m<n> map, e end, k key, K NULL key, i int, n null,
@@ -980,6 +1030,7 @@ int main(int argc, char **argv)
     T_RUN(test_golden);
     T_RUN(test_exact);
     T_RUN(test_property);
+    T_RUN(test_three_byte_text);
     T_RUN(test_misuse);
     T_RUN(test_reset);
     T_RUN(test_mpjson);
