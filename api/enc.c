@@ -459,6 +459,39 @@ static void write_str(struct enc *e, const char *s, size_t n)
         mp_string(e, (const unsigned char *)s, n);
 }
 
+/* Copies k[0..n) (n < 32) to dst and says whether JSON copies every byte as it is. Whole
+ * 8-byte (or 4-byte) words, the last one overlapping the one before, read and written at once:
+ * no call and no loop over the bytes of a key. */
+static inline bool copy_plain(char *dst, const char *k, size_t n)
+{
+    if (n >= 8) {
+        uint64_t w, all = 0;
+        bool plain = true;
+        for (size_t j = 0; j + 8 <= n; j += 8) {
+            memcpy(&w, k + j, 8);
+            memcpy(dst + j, &w, 8);
+            plain = plain && json_plain8(w);
+        }
+        memcpy(&all, k + n - 8, 8);
+        memcpy(dst + n - 8, &all, 8);
+        return plain && json_plain8(all);
+    }
+    if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, k, 4);
+        memcpy(&b, k + n - 4, 4);
+        memcpy(dst, &a, 4);
+        memcpy(dst + n - 4, &b, 4);
+        return json_plain8((uint64_t)a << 32 | b);
+    }
+    bool plain = true;
+    for (size_t j = 0; j < n; j++) {
+        dst[j] = k[j];
+        plain = plain && !json_cls[(unsigned char)k[j]];
+    }
+    return plain;
+}
+
 void enc_key_n(struct enc *e, const char *k, size_t n)
 {
     if (!k) {
@@ -468,16 +501,11 @@ void enc_key_n(struct enc *e, const char *k, size_t n)
     if (!begin(e, true))
         return;
     /* a short key that needs no escape (every key geod writes): the same bytes as write_str
-     * gives, a fixstr in msgpack, copied and checked in one pass; on the first byte that needs
-     * more, what was copied past len is simply left behind for write_str to overwrite */
+     * gives, a fixstr in msgpack, copied and checked in one pass; when some byte needs more,
+     * what was copied past len is simply left behind for write_str to overwrite */
     if (n < 32 && reserve(e, n + 3)) {
         char *p = e->buf + e->len + 1;
-        size_t j = 0;
-        while (j < n && !json_cls[(unsigned char)k[j]]) {
-            p[j] = k[j];
-            j++;
-        }
-        if (j == n) {
+        if (copy_plain(p, k, n)) {
             if (e->fmt == ENC_JSON) {
                 p[-1] = '"';
                 p[n] = '"';
