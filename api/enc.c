@@ -10,7 +10,6 @@
 #include "index/utf8.h"
 
 #include <math.h>
-#include <msgpack.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +27,6 @@ struct enc {
     const char *err;   /* the first failure, static text, or NULL */
     bool top_done;     /* the top-level value has been started */
     int depth;         /* open containers */
-    msgpack_packer pk; /* writes through mp_write into buf */
     struct frame stack[ENC_MAX_DEPTH];
 };
 
@@ -97,11 +95,70 @@ static inline void put1(struct enc *e, char c)
         e->buf[e->len++] = c;
 }
 
-static int mp_write(void *data, const char *buf, size_t len)
+/* msgpack: a type byte and `bytes` bytes of v, big-endian. */
+static inline void mp_head(struct enc *e, unsigned char tag, uint64_t v, int bytes)
 {
-    struct enc *e = data;
-    put(e, buf, len);
-    return e->err ? -1 : 0;
+    if (!reserve(e, 9))
+        return;
+    unsigned char *p = (unsigned char *)e->buf + e->len;
+    *p++ = tag;
+    for (int i = bytes - 1; i >= 0; i--)
+        *p++ = (unsigned char)(v >> (8 * i));
+    e->len += 1 + (size_t)bytes;
+}
+
+/* msgpack's map and array headers: fixmap/fixarray below 16, then 16 and 32 bits. */
+static void mp_container(struct enc *e, bool map, uint32_t n)
+{
+    if (n < 16)
+        put1(e, (char)((map ? 0x80 : 0x90) | n));
+    else if (n < 65536)
+        mp_head(e, map ? 0xde : 0xdc, n, 2);
+    else
+        mp_head(e, map ? 0xdf : 0xdd, n, 4);
+}
+
+/* msgpack's str header: fixstr below 32 bytes, then str8, str16, str32. */
+static void mp_str_head(struct enc *e, uint32_t n)
+{
+    if (n < 32)
+        put1(e, (char)(0xa0 | n));
+    else if (n < 256)
+        mp_head(e, 0xd9, n, 1);
+    else if (n < 65536)
+        mp_head(e, 0xda, n, 2);
+    else
+        mp_head(e, 0xdb, n, 4);
+}
+
+/* msgpack's smallest form of a non-negative integer: positive fixint, uint8..uint64. */
+static void mp_uint(struct enc *e, uint64_t v)
+{
+    if (v < 128)
+        put1(e, (char)v);
+    else if (v < 256)
+        mp_head(e, 0xcc, v, 1);
+    else if (v < 65536)
+        mp_head(e, 0xcd, v, 2);
+    else if (v < 0x100000000ull)
+        mp_head(e, 0xce, v, 4);
+    else
+        mp_head(e, 0xcf, v, 8);
+}
+
+/* A negative integer as msgpack-c writes it: negative fixint from -32, then int8..int64. */
+static void mp_neg(struct enc *e, int64_t v)
+{
+    if (v >= -32)
+        put1(e, (char)(unsigned char)v);
+    else if (v >= -128)
+        mp_head(e, 0xd0, (uint64_t)v, 1);
+    else if (v >= -32768)
+        mp_head(e, 0xd1, (uint64_t)v, 2);
+    else if (v >= INT32_MIN)
+        mp_head(e, 0xd2, (uint64_t)v, 4);
+    else
+        mp_head(e, 0xd3, (uint64_t)v, 8);
 }
 
 enum geod_err enc_new(enum enc_format f, struct enc **out)
@@ -119,7 +176,6 @@ enum geod_err enc_new(enum enc_format f, struct enc **out)
     }
     e->cap = ENC_INITIAL_CAP;
     e->fmt = f;
-    msgpack_packer_init(&e->pk, e, mp_write);
     *out = e;
     return GEOD_OK;
 }
@@ -143,9 +199,8 @@ void enc_reset(struct enc *e, enum enc_format f)
         fail(e, "unknown format");
 }
 
-/* Accounts for a key (if key) or a value about to be written, and writes the JSON comma that
- * goes before it; false if it is not allowed here, e then failed. */
-static bool begin(struct enc *e, bool key)
+/* begin()'s slow path: the top level, and every misuse. */
+static bool begin_other(struct enc *e, bool key)
 {
     if (e->err)
         return false;
@@ -174,6 +229,21 @@ static bool begin(struct enc *e, bool key)
     return true;
 }
 
+/* Accounts for a key (if key) or a value about to be written, and writes the JSON comma that
+ * goes before it; false if it is not allowed here, e then failed. Inline for the common case:
+ * inside a container that still expects this kind of entry. */
+static inline bool begin(struct enc *e, bool key)
+{
+    struct frame *f = e->depth ? &e->stack[e->depth - 1] : NULL;
+    if (e->err || !f || f->left == 0 || (f->map ? key != (f->left % 2 == 0) : key))
+        return begin_other(e, key);
+    if ((key || !f->map) && !f->first && e->fmt == ENC_JSON)
+        put1(e, ',');
+    f->first = false;
+    f->left--;
+    return true;
+}
+
 static void open_container(struct enc *e, bool map, uint32_t n)
 {
     if (e->err)
@@ -188,10 +258,8 @@ static void open_container(struct enc *e, bool map, uint32_t n)
         (struct frame){.left = map ? 2 * (uint64_t)n : n, .map = map, .first = true};
     if (e->fmt == ENC_JSON)
         put1(e, map ? '{' : '[');
-    else if (map)
-        msgpack_pack_map(&e->pk, n);
     else
-        msgpack_pack_array(&e->pk, n);
+        mp_container(e, map, n);
 }
 
 void enc_map(struct enc *e, uint32_t npairs)
@@ -224,12 +292,17 @@ void enc_end(struct enc *e)
         put1(e, f->map ? '}' : ']');
 }
 
-/* What JSON does with a byte inside a string: 0 copy, 1 escape, 2 look at the UTF-8. */
+/* What JSON does with a byte inside a string: 0 copy, 1 escape, 2 look at the UTF-8. A table:
+ * one load per byte instead of four comparisons, for the bytes past the last 8-byte word. */
+#define C1_16 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
+#define C2_16 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2
+static const unsigned char json_cls[256] = {
+    C1_16, C1_16, ['"'] = 1, ['\\'] = 1, [0x80] = C2_16, C2_16, C2_16, C2_16,
+    C2_16, C2_16, C2_16, C2_16};
+
 static inline int json_class(unsigned char c)
 {
-    if (c >= 0x80)
-        return 2;
-    return c < 0x20 || c == '"' || c == '\\';
+    return json_cls[c];
 }
 
 /* c is a control character, '"' or '\\'. */
@@ -256,13 +329,44 @@ static inline bool json_plain8(uint64_t x)
     return ((x & high) | (hit & high)) == 0;
 }
 
-/* Copies runs of bytes that need nothing with one memcpy each. */
+/* The length of the prefix of s[0..n) that JSON copies as it is (json_class 0 throughout). */
+static inline size_t json_plain_prefix(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    uint64_t w;
+    while (n - i >= 8 && (memcpy(&w, s + i, 8), json_plain8(w)))
+        i += 8;
+    while (i < n && json_class(s[i]) == 0)
+        i++;
+    return i;
+}
+
+/* Chinese text's usual character: a 3-byte sequence led by E3..EC, EE or EF. utf8_seq accepts
+ * those leads with any two continuation bytes, and none of them is U+2028/U+2029 (led by E2),
+ * so both backends may pass such a character on after this check alone. */
+static inline bool cjk3(const unsigned char *s)
+{
+    return s[0] >= 0xE3 && s[0] != 0xED && s[0] <= 0xEF && (s[1] & 0xC0) == 0x80 &&
+           (s[2] & 0xC0) == 0x80;
+}
+
+/* Copies runs of bytes that need nothing with one memcpy each; a string that needs nothing at
+ * all (most keys and much ASCII text) is one reserve and one memcpy. */
 static void json_string(struct enc *e, const unsigned char *s, size_t n)
 {
     if (!reserve(e, n + 2))
         return;
-    put1(e, '"');
-    size_t run = 0, i = 0;
+    size_t i = json_plain_prefix(s, n);
+    char *p = e->buf + e->len;
+    *p++ = '"';
+    if (i == n) {
+        memcpy(p, s, n);
+        p[n] = '"';
+        e->len += n + 2;
+        return;
+    }
+    e->len++;
+    size_t run = 0;
     while (i < n) {
         uint64_t w;
         if (n - i >= 8 && (memcpy(&w, s + i, 8), json_plain8(w))) {
@@ -272,6 +376,12 @@ static void json_string(struct enc *e, const unsigned char *s, size_t n)
         int cls = json_class(s[i]);
         if (cls == 0) {
             i++;
+            continue;
+        }
+        if (cls == 2 && n - i >= 3 && cjk3(s + i)) {
+            do
+                i += 3;
+            while (n - i >= 3 && cjk3(s + i));
             continue;
         }
         size_t k = cls == 2 ? utf8_seq(s + i, n - i) : 0;
@@ -302,7 +412,13 @@ static size_t mp_text(struct enc *e, const unsigned char *s, size_t n, bool emit
 {
     size_t out = 0, run = 0, i = 0;
     while (i < n) {
-        size_t k = s[i] < 0x80 ? 1 : utf8_seq(s + i, n - i);
+        uint64_t w;
+        if (n - i >= 8 && (memcpy(&w, s + i, 8), (w & 0x8080808080808080ull) == 0)) {
+            i += 8;
+            out += 8;
+            continue;
+        }
+        size_t k = s[i] < 0x80 ? 1 : n - i >= 3 && cjk3(s + i) ? 3 : utf8_seq(s + i, n - i);
         if (k) {
             i += k;
             out += k;
@@ -328,7 +444,7 @@ static void mp_string(struct enc *e, const unsigned char *s, size_t n)
         fail(e, "string longer than msgpack allows");
         return;
     }
-    msgpack_pack_str(&e->pk, out);
+    mp_str_head(e, (uint32_t)out);
     if (out == n) /* nothing replaced: each replacement adds two bytes */
         put(e, s, n);
     else
@@ -343,7 +459,40 @@ static void write_str(struct enc *e, const char *s, size_t n)
         mp_string(e, (const unsigned char *)s, n);
 }
 
-void enc_key(struct enc *e, const char *k)
+/* Copies k[0..n) (n < 32) to dst and says whether JSON copies every byte as it is. Whole
+ * 8-byte (or 4-byte) words, the last one overlapping the one before, read and written at once:
+ * no call and no loop over the bytes of a key. */
+static inline bool copy_plain(char *dst, const char *k, size_t n)
+{
+    if (n >= 8) {
+        uint64_t w, all = 0;
+        bool plain = true;
+        for (size_t j = 0; j + 8 <= n; j += 8) {
+            memcpy(&w, k + j, 8);
+            memcpy(dst + j, &w, 8);
+            plain = plain && json_plain8(w);
+        }
+        memcpy(&all, k + n - 8, 8);
+        memcpy(dst + n - 8, &all, 8);
+        return plain && json_plain8(all);
+    }
+    if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, k, 4);
+        memcpy(&b, k + n - 4, 4);
+        memcpy(dst, &a, 4);
+        memcpy(dst + n - 4, &b, 4);
+        return json_plain8((uint64_t)a << 32 | b);
+    }
+    bool plain = true;
+    for (size_t j = 0; j < n; j++) {
+        dst[j] = k[j];
+        plain = plain && !json_cls[(unsigned char)k[j]];
+    }
+    return plain;
+}
+
+void enc_key_n(struct enc *e, const char *k, size_t n)
 {
     if (!k) {
         fail(e, "NULL key");
@@ -351,7 +500,25 @@ void enc_key(struct enc *e, const char *k)
     }
     if (!begin(e, true))
         return;
-    write_str(e, k, strlen(k));
+    /* a short key that needs no escape (every key geod writes): the same bytes as write_str
+     * gives, a fixstr in msgpack, copied and checked in one pass; when some byte needs more,
+     * what was copied past len is simply left behind for write_str to overwrite */
+    if (n < 32 && reserve(e, n + 3)) {
+        char *p = e->buf + e->len + 1;
+        if (copy_plain(p, k, n)) {
+            if (e->fmt == ENC_JSON) {
+                p[-1] = '"';
+                p[n] = '"';
+                p[n + 1] = ':';
+                e->len += n + 3;
+            } else {
+                p[-1] = (char)(0xa0 | n);
+                e->len += n + 1;
+            }
+            return;
+        }
+    }
+    write_str(e, k, n);
     if (e->fmt == ENC_JSON)
         put1(e, ':');
 }
@@ -393,8 +560,10 @@ void enc_int(struct enc *e, int64_t v)
         return;
     if (e->fmt == ENC_JSON)
         json_digits(e, v < 0 ? 0 - (uint64_t)v : (uint64_t)v, v < 0);
+    else if (v < 0)
+        mp_neg(e, v);
     else
-        msgpack_pack_int64(&e->pk, v);
+        mp_uint(e, (uint64_t)v);
 }
 
 void enc_uint(struct enc *e, uint64_t v)
@@ -404,7 +573,7 @@ void enc_uint(struct enc *e, uint64_t v)
     if (e->fmt == ENC_JSON)
         json_digits(e, v, false);
     else
-        msgpack_pack_uint64(&e->pk, v);
+        mp_uint(e, v);
 }
 
 void enc_bool(struct enc *e, bool v)
@@ -413,10 +582,8 @@ void enc_bool(struct enc *e, bool v)
         return;
     if (e->fmt == ENC_JSON)
         put(e, v ? "true" : "false", v ? 4 : 5);
-    else if (v)
-        msgpack_pack_true(&e->pk);
     else
-        msgpack_pack_false(&e->pk);
+        put1(e, v ? (char)0xc3 : (char)0xc2);
 }
 
 void enc_null(struct enc *e)
@@ -426,7 +593,7 @@ void enc_null(struct enc *e)
     if (e->fmt == ENC_JSON)
         put(e, "null", 4);
     else
-        msgpack_pack_nil(&e->pk);
+        put1(e, (char)0xc0);
 }
 
 /* JSON for n / 10^d in plain notation without trailing zeros. Read by strtod this gives the
@@ -489,12 +656,15 @@ void enc_double(struct enc *e, double v, int decimals)
     double r = isfinite(x) ? n / p : v;
     if (r == 0)
         r = 0; /* -0 and tiny negatives become 0 */
-    if (e->fmt == ENC_MSGPACK)
-        msgpack_pack_double(&e->pk, r);
-    else if (fabs(n) < 0x1p63)
+    if (e->fmt == ENC_MSGPACK) {
+        uint64_t bits;
+        memcpy(&bits, &r, sizeof bits);
+        mp_head(e, 0xcb, bits, 8);
+    } else if (fabs(n) < 0x1p63) {
         json_fixed(e, (int64_t)n, decimals);
-    else
+    } else {
         json_general(e, r);
+    }
 }
 
 const char *enc_data(const struct enc *e, size_t *len)

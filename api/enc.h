@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define ENC_MAX_DEPTH 32 /* containers open at once; msgpack-c's unpacker handles this many */
 
@@ -46,8 +47,14 @@ void enc_array(struct enc *e, uint32_t nitems);
 /* Closes the innermost open container, which must have received all it declared. */
 void enc_end(struct enc *e);
 
-/* A map key: NUL-terminated UTF-8 (invalid bytes become U+FFFD). */
-void enc_key(struct enc *e, const char *k);
+/* A map key: k[0..n) UTF-8 (invalid bytes become U+FFFD), written like enc_str's text. */
+void enc_key_n(struct enc *e, const char *k, size_t n);
+/* A map key: NUL-terminated UTF-8. Inline so that a literal key's length is known when
+ * compiling. */
+static inline void enc_key(struct enc *e, const char *k)
+{
+    enc_key_n(e, k, k ? strlen(k) : 0);
+}
 /* Text s[0..len), which may contain NUL; each byte that does not start a well-formed UTF-8
  * sequence is written as U+FFFD in both backends. JSON escapes '"', '\\', control characters
  * (\b \f \n \r \t, else \u00xx) and U+2028/U+2029; other text is written raw. s may be NULL

@@ -134,6 +134,8 @@ void api_respond(struct api_req *r, int status, const char *body, size_t len,
     req->res.status = status;
     req->res.reason = reason(status);
     req->res.content_length = len;
+    /* room for the headers below at once (8 with CORS), instead of growing 4 -> 8 on the way */
+    h2o_vector_reserve(&req->pool, &req->res.headers, req->res.headers.size + 8);
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, content_type,
                    strlen(content_type));
     /* answers depend on the citizen's position: nobody along the way may keep them */
@@ -374,13 +376,8 @@ void api_dispatch(struct api_thread *th, h2o_req_t *req)
         api_fail(&r, 400, "invalid_parameter", "format must be json, geojson or msgpack", "format");
         return;
     }
-    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
-        const struct route *rt = &routes[i];
-        size_t n = strlen(rt->path);
-        bool prefix = rt->path[n - 1] == '/';
-        if (prefix ? !(plen > n && memcmp(path, rt->path, n) == 0)
-                   : !(plen == n && memcmp(path, rt->path, n) == 0))
-            continue;
+    if ((size_t)r.route < NROUTES) { /* the route found above */
+        const struct route *rt = &routes[r.route];
         unsigned m = api_method(req), allow = rt->methods ? rt->methods : M_GET;
         if (!(allow & M_OWN) && !(m & allow)) {
             api_refuse_method(&r, allow);

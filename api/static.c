@@ -15,9 +15,15 @@
 
 const struct static_asset *static_find(const char *path, size_t len)
 {
-    for (size_t i = 0; i < static_assets_n; i++)
-        if (strlen(static_assets[i].path) == len && memcmp(static_assets[i].path, path, len) == 0)
+    for (size_t i = 0; i < static_assets_n; i++) {
+        /* to the first byte that differs (the second, for an API path), not strlen of each */
+        const char *a = static_assets[i].path;
+        size_t j = 0;
+        while (j < len && a[j] && a[j] == path[j])
+            j++;
+        if (j == len && a[len] == '\0') /* a[0..len) are not NUL: a[len] is inside a */
             return &static_assets[i];
+    }
     return NULL;
 }
 

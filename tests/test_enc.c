@@ -7,6 +7,8 @@
 #include "tests/t.h"
 
 #include <float.h>
+#include <math.h>
+#include <msgpack.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -582,6 +584,56 @@ static void test_property(void)
     enc_free(g.em);
 }
 
+/* Every 3-byte lead (E0..EF) with every second byte and the third bytes around the
+ * continuation range, between two Chinese characters and at the end of the text (cut short):
+ * JSON and msgpack read back as the reference decoding (ref_seq), whichever path enc takes. */
+static void test_three_byte_text(void)
+{
+    static const unsigned char thirds[] = {0x00, 0x41, 0x7F, 0x80, 0x9F, 0xA0,
+                                           0xA8, 0xA9, 0xBF, 0xC0, 0xE4, 0xFF};
+    struct enc *ej, *em;
+    T_CHECK(enc_new(ENC_JSON, &ej) == GEOD_OK && enc_new(ENC_MSGPACK, &em) == GEOD_OK);
+    int bad = 0;
+    for (unsigned lead = 0xE0; lead <= 0xEF; lead++) {
+        for (unsigned b1 = 0; b1 < 256; b1++) {
+            for (size_t t = 0; t <= sizeof thirds; t++) {
+                /* 中 x x x 中 (t < count), or 中 x x at the very end (t == count) */
+                char buf[16] = "\xe4\xb8\xad";
+                size_t n = 3;
+                buf[n++] = (char)lead;
+                buf[n++] = (char)b1;
+                if (t < sizeof thirds) {
+                    buf[n++] = (char)thirds[t];
+                    memcpy(buf + n, "\xe4\xb8\xad", 3);
+                    n += 3;
+                }
+                json_t *want = ref_string(buf, n);
+                enc_reset(ej, ENC_JSON);
+                enc_reset(em, ENC_MSGPACK);
+                enc_str(ej, buf, n);
+                enc_str(em, buf, n);
+                size_t jl, ml;
+                const char *jd = enc_data(ej, &jl), *md = enc_data(em, &ml);
+                json_error_t je;
+                json_t *fj = json_loadb(jd, jl, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+                json_t *fm = mpjson_from_msgpack(md, ml, NULL, 0);
+                char where[200] = "";
+                bool ok = fj && fm && valid_utf8(jd, jl) && !memmem(jd, jl, "\xe2\x80\xa8", 3) &&
+                          !memmem(jd, jl, "\xe2\x80\xa9", 3) &&
+                          mpjson_equal(want, fj, where, sizeof where) &&
+                          mpjson_equal(want, fm, where, sizeof where);
+                if (!ok && bad++ < 5)
+                    T_CHECKF(false, "lead %02x, then %02x, third %zu: %s", lead, b1, t, where);
+                json_decref(want);
+                json_decref(fj);
+                json_decref(fm);
+            }
+        }
+    }
+    enc_free(ej);
+    enc_free(em);
+}
+
 /* ---- misuse and reuse ---- */
 
 /* Runs a script of calls: a<n> array, m<n> map, e end, k key, K NULL key, i int, n null,
@@ -758,6 +810,219 @@ static void test_mpjson(void)
     json_decref(b);
 }
 
+/* ---- msgpack forms against msgpack-c ----
+ * enc writes msgpack itself; msgpack-c's packer is the second implementation: each value, and
+ * each container header, must come out as the same bytes. */
+
+static struct enc *mp_enc;
+static msgpack_sbuffer mp_sbuf;
+static msgpack_packer mp_pk;
+static int mp_mismatches;
+
+static void mp_begin(void)
+{
+    enc_reset(mp_enc, ENC_MSGPACK);
+    msgpack_sbuffer_clear(&mp_sbuf);
+}
+
+/* Compares what enc wrote since mp_begin with what msgpack-c packed. */
+static void mp_compare(const char *what, double v)
+{
+    size_t len;
+    const char *got = enc_data(mp_enc, &len);
+    if (len == mp_sbuf.size && memcmp(got, mp_sbuf.data, len) == 0)
+        return;
+    if (mp_mismatches++ < 10)
+        T_CHECKF(false, "%s %.17g: enc wrote %zu bytes (first %02x), msgpack-c %zu (first %02x)",
+                 what, v, len, len ? (unsigned char)got[0] : 0, mp_sbuf.size,
+                 mp_sbuf.size ? (unsigned char)mp_sbuf.data[0] : 0);
+}
+
+static void mp_check_uint(uint64_t v)
+{
+    mp_begin();
+    enc_uint(mp_enc, v);
+    msgpack_pack_uint64(&mp_pk, v);
+    mp_compare("uint", (double)v);
+}
+
+static void mp_check_int(int64_t v)
+{
+    mp_begin();
+    enc_int(mp_enc, v);
+    msgpack_pack_int64(&mp_pk, v);
+    mp_compare("int", (double)v);
+}
+
+static void mp_check_container(bool map, uint32_t n)
+{
+    mp_begin();
+    if (map) {
+        enc_map(mp_enc, n);
+        msgpack_pack_map(&mp_pk, n);
+    } else {
+        enc_array(mp_enc, n);
+        msgpack_pack_array(&mp_pk, n);
+    }
+    mp_compare(map ? "map header" : "array header", n);
+}
+
+/* A well-formed string of n bytes (ASCII, or 3-byte characters and ASCII), as value and key. */
+static void mp_check_str(const char *s, size_t n)
+{
+    mp_begin();
+    enc_str(mp_enc, s, n);
+    msgpack_pack_str(&mp_pk, n);
+    msgpack_pack_str_body(&mp_pk, s, n);
+    mp_compare("str", (double)n);
+    mp_begin();
+    enc_map(mp_enc, 1);
+    enc_key_n(mp_enc, s, n);
+    msgpack_pack_map(&mp_pk, 1);
+    msgpack_pack_str(&mp_pk, n);
+    msgpack_pack_str_body(&mp_pk, s, n);
+    mp_compare("key", (double)n);
+}
+
+static void test_msgpack_oracle(void)
+{
+    T_CHECK(enc_new(ENC_MSGPACK, &mp_enc) == GEOD_OK);
+    msgpack_sbuffer_init(&mp_sbuf);
+    msgpack_packer_init(&mp_pk, &mp_sbuf, msgpack_sbuffer_write);
+    struct gen g = {.s = 0x9E3779B97F4A7C15ull};
+    /* every width's edges, then random values of every bit length */
+    for (int b = 0; b <= 64; b++) {
+        uint64_t p = b == 64 ? 0 : 1ull << b;
+        for (int d = -2; d <= 2; d++) {
+            mp_check_uint(p + (uint64_t)d);
+            mp_check_int((int64_t)(p + (uint64_t)d));
+            mp_check_int((int64_t)(0 - (p + (uint64_t)d)));
+        }
+    }
+    mp_check_int(INT64_MIN);
+    mp_check_int(INT64_MAX);
+    mp_check_int(INT32_MIN);
+    mp_check_int((int64_t)INT32_MIN - 1);
+    for (int i = 0; i < 2000000; i++) {
+        int bits = (int)(rnd(&g) % 64) + 1;
+        uint64_t v = rnd(&g) >> (64 - bits);
+        mp_check_uint(v);
+        mp_check_int((int64_t)v);
+        mp_check_int(-(int64_t)(v >> 1) - 1);
+    }
+    /* doubles that rounding to 0 decimals leaves alone, the specials, and -0 made 0 */
+    static const double specials[] = {0.0, 1.0, -1.0, 0x1p52, 0x1p53, 0x1p63, -0x1p63, 0x1p64,
+                                      1e300, -1e300, DBL_MAX, -DBL_MAX};
+    for (size_t i = 0; i < sizeof specials / sizeof specials[0]; i++) {
+        mp_begin();
+        enc_double(mp_enc, specials[i], 0);
+        msgpack_pack_double(&mp_pk, specials[i]);
+        mp_compare("double", specials[i]);
+    }
+    for (int i = 0; i < 1000000; i++) {
+        double v = (double)(int64_t)(rnd(&g) >> (rnd(&g) % 64));
+        v = rnd(&g) & 1 ? -v : v;
+        mp_begin();
+        enc_double(mp_enc, v, 0);
+        msgpack_pack_double(&mp_pk, v == 0 ? 0.0 : v);
+        mp_compare("double", v);
+    }
+    mp_begin();
+    enc_double(mp_enc, -0.0, 3);
+    msgpack_pack_double(&mp_pk, 0.0);
+    mp_compare("double", -0.0);
+    mp_begin();
+    enc_double(mp_enc, NAN, 3);
+    msgpack_pack_nil(&mp_pk);
+    mp_compare("nan", NAN);
+    mp_begin();
+    enc_null(mp_enc);
+    msgpack_pack_nil(&mp_pk);
+    mp_compare("null", 0);
+    mp_begin();
+    enc_bool(mp_enc, true);
+    msgpack_pack_true(&mp_pk);
+    mp_compare("true", 1);
+    mp_begin();
+    enc_bool(mp_enc, false);
+    msgpack_pack_false(&mp_pk);
+    mp_compare("false", 0);
+    /* container headers around each size boundary */
+    static const uint32_t sizes[] = {0,     1,     14,    15,         16,         17,
+                                     255,   256,   65534, 65535,      65536,      65537,
+                                     1u << 24, UINT32_MAX - 1, UINT32_MAX};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        mp_check_container(true, sizes[i]);
+        mp_check_container(false, sizes[i]);
+    }
+    /* strings around the fixstr, str8 and str16 boundaries, and 3-byte characters */
+    static const size_t lens[] = {0, 1, 7, 8, 9, 30, 31, 32, 33, 254, 255, 256, 257, 65534, 65535,
+                                  65536, 65537, 100000};
+    char *buf = malloc(100001);
+    T_CHECK(buf != NULL);
+    for (size_t i = 0; i < 100001; i++)
+        buf[i] = (char)('a' + i % 26);
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++)
+        mp_check_str(buf, lens[i]);
+    for (size_t i = 0; i + 3 <= 100001; i += 3)
+        memcpy(buf + i, "\xe4\xb8\xad", 3); /* 中 */
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++)
+        mp_check_str(buf, lens[i] / 3 * 3);
+    for (int i = 0; i < 20000; i++) { /* random short keys and values: printable ASCII */
+        char k[40];
+        size_t n = rnd(&g) % 40;
+        for (size_t j = 0; j < n; j++)
+            k[j] = (char)(0x20 + rnd(&g) % 95);
+        mp_check_str(k, n);
+    }
+    free(buf);
+    msgpack_sbuffer_destroy(&mp_sbuf);
+    enc_free(mp_enc);
+}
+
+/* Keys written through enc_key's short-key path against the same key through enc_str's: the
+ * same bytes in both formats, for every byte value in every position of keys up to 40 bytes. */
+static void test_key_paths(void)
+{
+    struct enc *a, *b;
+    T_CHECK(enc_new(ENC_JSON, &a) == GEOD_OK && enc_new(ENC_JSON, &b) == GEOD_OK);
+    struct gen g = {.s = 12345};
+    int bad = 0;
+    for (int it = 0; it < 200000; it++) {
+        char k[41];
+        size_t n = rnd(&g) % 41;
+        for (size_t j = 0; j < n; j++)
+            k[j] = (char)(0x20 + rnd(&g) % 95);
+        if (n)
+            k[rnd(&g) % n] = (char)(rnd(&g) & 0xff); /* one byte of any value */
+        enum enc_format f = it & 1 ? ENC_MSGPACK : ENC_JSON;
+        enc_reset(a, f);
+        enc_reset(b, f);
+        enc_map(a, 1);
+        enc_key_n(a, k, n);
+        enc_null(a);
+        enc_end(a);
+        /* the reference: the key as a string value in an array, then the separator by hand */
+        enc_array(b, 1);
+        enc_str(b, k, n);
+        enc_end(b);
+        size_t la, lb;
+        const char *da = enc_data(a, &la), *db = enc_data(b, &lb);
+        /* JSON {"k":null} against ["k"]; msgpack 81 <str> c0 against 91 <str> */
+        size_t body = f == ENC_JSON ? lb - 2 : lb - 1;
+        bool same = enc_ok(a) && enc_ok(b) &&
+                    (f == ENC_JSON ? la == body + 7 && memcmp(da + 1, db + 1, body) == 0 &&
+                                         memcmp(da + 1 + body, ":null}", 6) == 0
+                                   : la == body + 2 && memcmp(da + 1, db + 1, body) == 0 &&
+                                         (unsigned char)da[1 + body] == 0xc0);
+        if (!same && bad++ < 5)
+            T_CHECKF(false, "key of %zu bytes (%s) differs from the same text as a value", n,
+                     f == ENC_JSON ? "json" : "msgpack");
+    }
+    enc_free(a);
+    enc_free(b);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "--update-golden") == 0)
@@ -765,8 +1030,11 @@ int main(int argc, char **argv)
     T_RUN(test_golden);
     T_RUN(test_exact);
     T_RUN(test_property);
+    T_RUN(test_three_byte_text);
     T_RUN(test_misuse);
     T_RUN(test_reset);
     T_RUN(test_mpjson);
+    T_RUN(test_msgpack_oracle);
+    T_RUN(test_key_paths);
     return T_END();
 }

@@ -514,6 +514,71 @@ static void test_double(void)
     }
 }
 
+/* query_double against strtod (the C locale) on random numbers of its grammar: every digit
+ * count and position of the point, leading zeros, exponents, signs; the fast path (at most 2^53
+ * and 10^22) and strtod's path both, compared bit for bit (so -0 counts). */
+static void test_double_oracle(void)
+{
+    uint64_t x = 0x243F6A8885A308D3ull;
+#define NEXT() (x ^= x << 13, x ^= x >> 7, x ^= x << 17)
+    static const char *edges[] = {
+        "9007199254740992",  "9007199254740993",  "9007199254740991", "1e22",   "1e23",
+        "9007199254740992e22", "9007199254740992e-22", "9007199254740993e-22", "4.35",
+        "0.1",  "0.3",  "-0.0", "+0", "0e-400", "1e-400", "1e308", "2e308",
+        "114.3050000", "30.5930000", "-180", "180.0000000", "89.9999999",
+        "123456789012345678", "1234567890123456789", "12345678901234567890",
+        "18446744073709551615", "18446744073709551616", "0.000000000000000000001",
+        "4.9406564584124654e-324", "2.2250738585072014e-308", "1.7976931348623157e308",
+    };
+    size_t bad = 0, n = 0;
+    char buf[80];
+    for (size_t it = 0; it < 3000000 + sizeof edges / sizeof edges[0]; it++) {
+        size_t len = 0;
+        if (it < sizeof edges / sizeof edges[0]) {
+            len = strlen(edges[it]);
+            memcpy(buf, edges[it], len);
+        } else {
+            uint64_t r = NEXT();
+            if (r % 3 == 1)
+                buf[len++] = '-';
+            else if (r % 3 == 2 && r % 5 == 0)
+                buf[len++] = '+';
+            size_t idig = (NEXT() >> 3) % 21, fdig = (NEXT() >> 3) % 21;
+            if (idig + fdig == 0)
+                idig = 1;
+            bool lead0 = NEXT() % 4 == 0;
+            for (size_t i = 0; i < idig; i++)
+                buf[len++] = (char)(lead0 && i < 2 ? '0' : '0' + NEXT() % 10);
+            if (fdig || NEXT() % 8 == 0)
+                buf[len++] = '.';
+            for (size_t i = 0; i < fdig; i++)
+                buf[len++] = (char)('0' + NEXT() % 10);
+            if (NEXT() % 3 == 0) {
+                buf[len++] = NEXT() % 2 ? 'e' : 'E';
+                uint64_t es = NEXT() % 3;
+                if (es)
+                    buf[len++] = es == 1 ? '-' : '+';
+                uint64_t range = NEXT() % 2 ? 30 : 400;
+                int ev = (int)(NEXT() % range);
+                len += (size_t)snprintf(buf + len, sizeof buf - len, "%d", ev);
+            }
+        }
+        buf[len] = '\0';
+        char *end;
+        double want = strtod(buf, &end);
+        bool ok_want = end == buf + len && isfinite(want);
+        double got = -12345.0;
+        enum geod_err rc = query_double(buf, len, &got);
+        n++;
+        if ((rc == GEOD_OK) != ok_want || (ok_want && memcmp(&got, &want, sizeof got) != 0)) {
+            if (bad++ < 10)
+                T_CHECKF(false, "\"%s\": rc %d, %.17g, strtod %.17g", buf, rc, got, want);
+        }
+    }
+#undef NEXT
+    T_CHECKF(bad == 0, "%zu of %zu numbers differ from strtod", bad, n);
+}
+
 static void test_uint(void)
 {
     static const struct {
@@ -760,6 +825,7 @@ int main(void)
     T_RUN(test_round_trip);
     T_RUN(test_garbage);
     T_RUN(test_double);
+    T_RUN(test_double_oracle);
     T_RUN(test_uint);
     T_RUN(test_next_item);
     T_RUN(test_utf8_table);

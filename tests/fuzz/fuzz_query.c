@@ -1,7 +1,8 @@
 /* fuzz_query.c - libFuzzer target for api/query.c and index/utf8.c: any bytes as a query string
  * must parse or be refused without a sanitizer report, and whatever comes back must keep the
- * promises of query.h; the value readers run over every value; utf8_valid() must agree with
- * decoding one code point after another. A broken promise is __builtin_trap(). */
+ * promises of query.h; the value readers run over every value (query_double must give strtod's
+ * double); utf8_valid() must agree with decoding one code point after another. A broken promise
+ * is __builtin_trap(). */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -41,8 +42,16 @@ static bool in_input(const char *p, size_t n, const char *lo, size_t lo_len)
 static void check_value(const char *v, size_t len)
 {
     double d;
-    if (query_double(v, len, &d) == GEOD_OK)
+    if (query_double(v, len, &d) == GEOD_OK) {
         CHECK(d - d == 0); /* finite */
+        /* the same double as strtod (the fuzzer runs in the C locale), whichever path */
+        char tmp[80];
+        CHECK(len < sizeof tmp);
+        memcpy(tmp, v, len);
+        tmp[len] = '\0';
+        double want = strtod(tmp, NULL);
+        CHECK(memcmp(&d, &want, sizeof d) == 0);
+    }
     uint64_t u;
     enum geod_err rc = query_uint(v, len, 1000, &u);
     CHECK(rc == GEOD_OK || rc == GEOD_EINVAL || rc == GEOD_ERANGE);
