@@ -81,11 +81,36 @@ struct search {
     bool oom;
 };
 
+/* The longest geodesic over a chord of u metres. Up to GEO_FAST_MAX_M the series bound of
+ * rtree_impl.h. Past it Schur's comparison theorem: a curve of curvature at most K (a geodesic of
+ * the ellipsoid: its curvature is its normal curvature, K^2 <= K2_MAX) and of length s <= pi / K
+ * has a chord c >= (2 / K) sin(K s / 2), so s <= (2 / K) asin(K c / 2); the series bound is
+ * looser than this one where both are used. Geodesics longer than pi / K (19,903 km) join nearly
+ * antipodal points, whose chords exceed 12,700 km: past FAR_SIN * 2 / K (12,037 km) there is no
+ * bound. (The series alone, used at every length before, fell below the true arc past ~7,000 km.) */
+#define K_MAX (1.0 / 6335439.327)
+#define FAR_SIN 0.95
+static double arc_hi(double u)
+{
+    if (u <= GEO_FAST_MAX_M)
+        return u * (1.0 + ARC_OVER_CHORD * u * u);
+    double h = u * (K_MAX / 2);
+    return h >= FAR_SIN ? INFINITY : asin(h) * (2 / K_MAX) * (1 + 1e-12);
+}
+
+/* A chord of at most this length has arc_hi(chord) <= s: its geodesic is at most s long. */
+static double arc_chord_lo(double s)
+{
+    if (s <= GEO_FAST_MAX_M)
+        return s / (1.0 + ARC_OVER_CHORD * s * s);
+    double a = s * (K_MAX / 2), amax = asin(FAR_SIN);
+    return sin(a < amax ? a : amax) * (2 / K_MAX) * (1 - 1e-12);
+}
+
 /* The largest exact distance a point at stored chord c can have (curvature bound, geodesic.h). */
 static double chord_hi(const struct search *x, double c)
 {
-    double u = c + x->t->err;
-    return u * (1.0 + ARC_OVER_CHORD * u * u) + CHORD_SLACK;
+    return arc_hi(c + x->t->err) + CHORD_SLACK;
 }
 
 /* Narrows c's interval one step: chord -> fast formula -> geo_inverse. */
@@ -166,15 +191,14 @@ static void set_thresholds(struct search *x)
         x->fail_r2 = x->pass_r2 = INFINITY;
     } else {
         double f = q->max_m + err + CHORD_SLACK; /* lo > max_m */
-        double p = (q->max_m - CHORD_SLACK) / (1.0 + ARC_OVER_CHORD * q->max_m * q->max_m) - err;
+        double p = arc_chord_lo(q->max_m - CHORD_SLACK) - err;
         x->fail_r2 = f * f;
         x->pass_r2 = p > 0 ? p * p : -1.0;
     }
     x->before2 = -1.0;
     x->after2 = -1.0;
     if (q->has_after) {
-        double b = (q->after_m - CHORD_SLACK) / (1.0 + ARC_OVER_CHORD * q->after_m * q->after_m) -
-                   err;                            /* hi < after_m */
+        double b = arc_chord_lo(q->after_m - CHORD_SLACK) - err; /* hi < after_m */
         double a = q->after_m + err + CHORD_SLACK; /* lo > after_m */
         x->before2 = b > 0 ? b * b : -1.0;
         x->after2 = a * a;
@@ -236,6 +260,12 @@ static void visit_point(struct search *x, uint32_t pos, double c2)
         heap_offer(x, c2);
 }
 
+static int pcand_cmp(const void *a, const void *b)
+{
+    const struct pcand *p = a, *q = b;
+    return p->c2 != q->c2 ? (p->c2 < q->c2 ? -1 : 1) : (p->pos > q->pos) - (p->pos < q->pos);
+}
+
 /* Phase two: the candidates that can still beat the k-th bound, with intervals, filtered and
  * ordered exactly, into s->cand; returns how many lead it (at most k). */
 static size_t finish(struct search *x)
@@ -250,12 +280,16 @@ static size_t finish(struct search *x)
     for (size_t i = 0; i < x->npc; i++)
         if (pc[i].c2 <= keep2)
             pc[m++] = pc[i];
-    for (size_t i = 1; i < m; i++) { /* by chord first: about k of them, nearly in order */
-        struct pcand v = pc[i];
-        size_t j = i;
-        for (; j > 0 && pc[j - 1].c2 > v.c2; j--)
-            pc[j] = pc[j - 1];
-        pc[j] = v;
+    if (m <= 64) { /* by chord first: usually about k of them, nearly in order */
+        for (size_t i = 1; i < m; i++) {
+            struct pcand v = pc[i];
+            size_t j = i;
+            for (; j > 0 && pc[j - 1].c2 > v.c2; j--)
+                pc[j] = pc[j - 1];
+            pc[j] = v;
+        }
+    } else { /* a query far from every point keeps them all: no quadratic sort */
+        qsort(pc, m, sizeof *pc, pcand_cmp);
     }
     if (s->cand_cap < m) {
         struct cand *a = realloc(s->cand, m * sizeof *a);

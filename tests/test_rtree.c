@@ -248,6 +248,57 @@ static void test_world(void)
     check_against_oracle(WORLD, 4000, 800);
 }
 
+/* Queries thousands of kilometres from a city's points: every point stays a candidate (the
+ * chord bounds the arc loosely that far), the answers still equal brute force, also with limits
+ * past 100 km where the arc bound is Schur's and past 12,037 km where there is none. */
+static void test_far_queries(void)
+{
+    size_t n = 20000;
+    struct rtree_item *it = make_items(CLUSTERED, n);
+    struct rtree *t;
+    struct rtree_scratch *s;
+    T_CHECK(rtree_build(it, n, &t) == GEOD_OK);
+    T_CHECK(rtree_scratch_new(&s) == GEOD_OK);
+    struct brute_ref *ref = malloc(n * sizeof *ref);
+    struct rtree_hit hit[50];
+    static const double at[][2] = {{-65.7, -30.6}, {-65.6, -30.3}, {0, 0},     {-0.0, 0},
+                                   {2.35, 48.85},  {-74, 40.7},    {151, -34}, {114.3, -89.99}};
+    static const double limits[] = {INFINITY, 5e5, 3e6, 1.1e7, 1.25e7, 1.5e7, 2e7};
+    int bad = 0, queries = 0, nonempty = 0;
+    for (int qi = 0; qi < 40; qi++) {
+        struct rtree_query q = {.k = (uint32_t[]){1, 10, 50}[qi % 3],
+                                .cat_mask = qi % 4 == 3 ? 1ull << 1 : ~0ull,
+                                .max_m = limits[qi % 7]};
+        if (qi < 8) {
+            q.lon = at[qi][0];
+            q.lat = at[qi][1];
+        } else { /* anywhere at least ~2,000 km from the data */
+            do {
+                q.lon = (urand() * 2 - 1) * 180;
+                q.lat = asin(urand() * 2 - 1) * 180 / M_PI;
+            } while (fabs(q.lon - 114.4) < 25 && fabs(q.lat - 30.6) < 20);
+        }
+        size_t m = brute_nearest(it, n, &q, BRUTE_GEO_INVERSE, ref), got = 0;
+        size_t want = m < q.k ? m : q.k;
+        T_CHECK(rtree_nearest(t, &q, s, hit, &got) == GEOD_OK);
+        queries++;
+        nonempty += got > 0;
+        bool same = got == want;
+        for (size_t i = 0; same && i < got; i++)
+            same =
+                hit[i].id == ref[i].id && fabs(hit[i].distance_m - ref[i].d) <= RTREE_DISTANCE_TOL;
+        if (!same && bad++ < 3)
+            T_CHECKF(0, "far query %d (%.4f,%.4f k=%u max=%g): got %zu hits, want %zu", qi, q.lon,
+                     q.lat, q.k, q.max_m, got, want);
+    }
+    T_CHECKF(bad == 0, "%d of %d far queries differ from brute force", bad, queries);
+    T_CHECKF(nonempty > queries / 2, "only %d of %d far queries had answers", nonempty, queries);
+    free(ref);
+    free(it);
+    rtree_scratch_free(s);
+    rtree_free(t);
+}
+
 /* Paging: pages that resume after the previous page's last hit concatenate to the whole list. */
 static void check_paging(enum shape sh, size_t n)
 {
@@ -332,6 +383,7 @@ int main(void)
     T_RUN(test_skewed_categories);
     T_RUN(test_grid_symmetry);
     T_RUN(test_world);
+    T_RUN(test_far_queries);
     T_RUN(test_paging);
     T_RUN(test_edges);
     return T_END();
