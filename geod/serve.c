@@ -13,6 +13,7 @@
 #include "geod/geod.h"
 #include "geod/lifecycle.h"
 #include "geod/reload.h"
+#include "geod/snapfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -48,6 +49,7 @@ struct serve_opts {
     int max_connections;            /* --max-connections N, 0: the server's default */
     struct tile_config tiles;       /* --tile-url, --tile-crs, ... */
     size_t delta_max;               /* --delta-max N; 0: the default */
+    const char *snapshot_file;      /* --snapshot-file PATH or "off"; NULL: DB.snap */
 };
 
 /* An option's setter: 0 when v was taken, 2 with why (naming v) when it is bad, 3 when it did
@@ -243,6 +245,16 @@ static int set_delta_max(struct serve_opts *o, const char *v, char *why, size_t 
     return 0;
 }
 
+static int set_snapshot_file(struct serve_opts *o, const char *v, char *why, size_t whylen)
+{
+    if (!*v) {
+        snprintf(why, whylen, "'%s': want a path or off", v);
+        return 2;
+    }
+    o->snapshot_file = v;
+    return 0;
+}
+
 /* The tile layer of /tag/ (api/tiles.h): each setter names the value it refuses. */
 static int set_tile_url(struct serve_opts *o, const char *v, char *why, size_t whylen)
 {
@@ -293,6 +305,7 @@ static const struct opt_row {
     {"request-timeout", set_request_timeout},
     {"max-connections", set_max_connections},
     {"delta-max", set_delta_max},
+    {"snapshot-file", set_snapshot_file},
     {"tile-url", set_tile_url},
     {"tile-crs", set_tile_crs},
     {"tile-subdomains", set_tile_subdomains},
@@ -450,7 +463,7 @@ struct rebuild_ctx {
 static enum geod_err rebuild(void *ctx, struct store *s, struct snapshot **out)
 {
     const struct rebuild_ctx *c = ctx;
-    return geod_snapshot_from(s, c->path, c->py, out) ? GEOD_ESTORE : GEOD_OK;
+    return geod_snapshot_from(s, c->path, NULL, c->py, out) ? GEOD_ESTORE : GEOD_OK;
 }
 
 static int serve(struct serve_opts *op)
@@ -496,8 +509,14 @@ static int serve(struct serve_opts *op)
         geod_pinyin_free(&py);
         return 1;
     }
+    char snap_path[PATH_MAX];
+    const char *snapfile = o.snapshot_file;
+    if (!snapfile && snprintf(snap_path, sizeof snap_path, "%s.snap", o.db) < (int)sizeof snap_path)
+        snapfile = snap_path;
+    if (snapfile && !strcmp(snapfile, "off"))
+        snapfile = NULL;
     if (store_data_version(store, &version) || store_content_version(store, content) ||
-        geod_snapshot_from(store, o.db, &py, &snap)) {
+        geod_snapshot_from(store, o.db, snapfile, &py, &snap)) {
         store_close(store);
         geod_pinyin_free(&py);
         return 1;
@@ -530,7 +549,7 @@ static int serve(struct serve_opts *op)
         return 1;
     }
     struct geod_reloader *reloader;
-    if (geod_reloader_start(store, o.db, version, content, &py, srv, &reloader)) {
+    if (geod_reloader_start(store, o.db, snapfile, version, content, &py, srv, &reloader)) {
         api_server_stop(srv);
         store_close(store);
         geod_pinyin_free(&py);
@@ -548,6 +567,7 @@ static int serve(struct serve_opts *op)
     log_info("%s received, finishing requests in flight", sig == SIGINT ? "SIGINT" : "SIGTERM");
     geod_reloader_stop(reloader); /* no more publishing */
     api_server_stop(srv);         /* frees the snapshots, which borrow the pinyin tables */
+    geod_snapfile_wait();         /* and so does the one being written */
     geod_pinyin_free(&py);
     log_info("stopped");
     return 0;

@@ -315,11 +315,13 @@ void rtree_free(struct rtree *t)
 {
     if (!t)
         return;
-    for (int i = 0; i < MAX_LEVELS; i++)
-        free(t->level[i].blk);
-    free(t->pts);
-    free(t->lon);
-    free(t->lat);
+    if (!t->mapped) {
+        for (int i = 0; i < MAX_LEVELS; i++)
+            free(t->level[i].blk);
+        free(t->pts);
+        free(t->lon);
+        free(t->lat);
+    }
     free(t);
 }
 
