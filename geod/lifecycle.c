@@ -167,7 +167,8 @@ int geod_snapshot_from(struct store *s, const char *path, const char *snap_path,
     }
     if (!rc)
         snapshot_builder_enterprises(b, eb);
-    if (!rc && keyed && geod_snapfile_load(snap_path, &key, b) == 0) {
+    char why[128] = "";
+    if (!rc && keyed && geod_snapfile_load(snap_path, &key, b, why, sizeof why) == 0) {
         mapped = true;
         gen = (uint64_t)seq[0]; /* what store_load reads: the last facility audit seq */
     } else if (!rc && (rc = store_load(s, b, &gen))) {
@@ -182,11 +183,15 @@ int geod_snapshot_from(struct store *s, const char *path, const char *snap_path,
     }
     (*out)->seq[0] = seq[0];
     (*out)->seq[1] = seq[1];
-    log_info("loaded %zu facilities, %zu divisions and %zu enterprises from %s%s, %.1f MB "
-             "(%.3f s)",
-             (*out)->n, (*out)->div->n, (*out)->ent->n, path,
-             mapped ? " and its snapshot file" : "", (double)snapshot_bytes(*out) / 1e6,
-             geod_now() - t0);
+    char how[PATH_MAX + 160] = "";
+    if (mapped)
+        snprintf(how, sizeof how, "; the index from %s", snap_path);
+    else if (keyed)
+        snprintf(how, sizeof how, "; %s: %s, the index built anew", snap_path, why);
+    log_info("loaded %zu facilities, %zu divisions and %zu enterprises from %s, %.1f MB "
+             "(%.3f s%s)",
+             (*out)->n, (*out)->div->n, (*out)->ent->n, path, (double)snapshot_bytes(*out) / 1e6,
+             geod_now() - t0, how);
     if (keyed && !mapped)
         geod_snapfile_save(snap_path, &key, *out);
     return 0;

@@ -68,6 +68,12 @@ int geod_snapfile_key(struct store *s, struct snapshot_file_key *key)
 
 /* ---- loading ---- */
 
+/* Where a file is mapped when the address is free (it is, but for a second file at once, in a
+ * process laid out as Linux does on x86-64: programs near 0x55.., libraries and other mappings
+ * below 0x7f.., ASan's shadow below 0x1000..): then the records' string pointers hold as
+ * written and the file is only read, never copied. Elsewhere they are fixed up. */
+#define SNAPFILE_BASE ((uintptr_t)0x200000000000ull)
+
 struct mapping {
     void *p;
     size_t len;
@@ -81,24 +87,31 @@ static void unmap(void *ctx)
 }
 
 int geod_snapfile_load(const char *path, const struct snapshot_file_key *key,
-                       struct snapshot_builder *b)
+                       struct snapshot_builder *b, char *why, size_t whylen)
 {
     double t0 = geod_now();
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        log_info("%s: %s: building the index from the store", path, strerror(errno));
+        snprintf(why, whylen, "%s", strerror(errno));
         return 1;
     }
     struct stat st;
     struct mapping *m = calloc(1, sizeof *m);
     void *p = MAP_FAILED;
-    if (m && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
-        p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    if (m && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+        p = mmap((void *)SNAPFILE_BASE, (size_t)st.st_size, PROT_READ,
+                 MAP_PRIVATE | MAP_FIXED_NOREPLACE, fd, 0);
+        if (p != MAP_FAILED && p != (void *)SNAPFILE_BASE) { /* a kernel that took it as a hint */
+            munmap(p, (size_t)st.st_size);
+            p = MAP_FAILED;
+        }
+        if (p == MAP_FAILED) /* copied where the records are fixed up */
+            p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    }
     int err = errno;
     close(fd);
     if (p == MAP_FAILED) {
-        log_info("%s: %s: building the index from the store", path,
-                 m && st.st_size == 0 ? "empty" : strerror(err));
+        snprintf(why, whylen, "%s", m && st.st_size == 0 ? "empty" : strerror(err));
         free(m);
         return 1;
     }
@@ -106,20 +119,19 @@ int geod_snapfile_load(const char *path, const struct snapshot_file_key *key,
     m->len = (size_t)st.st_size;
 #ifdef MADV_POPULATE_READ
     /* the page tables at once, read-only: MAP_POPULATE on a writable private mapping would
-     * copy every page; only the records' pages are copied, as they are fixed up */
+     * copy every page (only the records' are copied, when they are fixed up) */
     madvise(p, m->len, MADV_POPULATE_READ);
 #endif
     enum snapshot_file_verdict v = snapshot_file_check(p, m->len, key, true);
     enum geod_err rc = v ? GEOD_ECORRUPT : snapshot_file_read(b, p, m->len, unmap, m);
     if (rc) {
-        log_info("the snapshot file %s is %s: building the index from the store", path,
-                 v ? snapshot_file_verdict_text(v) : geod_strerror(rc));
+        snprintf(why, whylen, "%s", v ? snapshot_file_verdict_text(v) : geod_strerror(rc));
         munmap(p, m->len);
         free(m);
         return 1;
     }
-    log_debug("mapped the snapshot file %s, %.1f MB (%.3f s)", path, (double)m->len / 1e6,
-              geod_now() - t0);
+    log_debug("mapped the snapshot file %s, %.1f MB%s (%.3f s)", path, (double)m->len / 1e6,
+              p == (void *)SNAPFILE_BASE ? "" : ", moved", geod_now() - t0);
     return 0;
 }
 
@@ -173,7 +185,7 @@ static int write_all(int fd, const struct snapshot_file_chunk *c, size_t n)
 static int save(const struct job *j, size_t *bytes)
 {
     struct snapshot_file_writer w;
-    if (snapshot_file_write(j->s, &j->key, &w)) {
+    if (snapshot_file_write(j->s, &j->key, SNAPFILE_BASE, &w)) {
         errno = ENOMEM;
         return -1;
     }
@@ -214,8 +226,8 @@ static void *run(void *arg)
     if (save(j, &bytes))
         log_warn("cannot write the snapshot file %s: %s", j->path, strerror(errno));
     else
-        log_info("wrote the snapshot file %s, %.1f MB (%.3f s)", j->path, (double)bytes / 1e6,
-                 geod_now() - t0);
+        log_debug("wrote the snapshot file %s, %.1f MB (%.3f s)", j->path, (double)bytes / 1e6,
+                  geod_now() - t0);
     snapshot_free(j->s);
     free(j);
     pthread_mutex_lock(&writer_lock);

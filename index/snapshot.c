@@ -211,6 +211,56 @@ static enum geod_err build_enterprises(struct snapshot_builder *b, struct snapsh
     return rc ? rc : enterprises_builder_finish(eb, s->pinyin, s->overrides, &s->ent);
 }
 
+/* divisions_find for many codes: an open-addressing table of the 12-character codes (others
+ * never match a 12-character code). */
+struct code_table {
+    int32_t *slot; /* division index + 1, 0 for empty */
+    size_t mask;
+};
+
+static uint64_t code_hash(const char *c)
+{
+    uint64_t a, b = 0;
+    memcpy(&a, c, 8);
+    memcpy(&b, c + 8, 4);
+    uint64_t h = a * 0x9E3779B97F4A7C15ull ^ b * 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 31; /* the low bits of a product see only the low bits of its factors */
+    h *= 0xff51afd7ed558ccdull;
+    return h ^ h >> 29;
+}
+
+static bool code_table_new(const struct divisions *d, struct code_table *t)
+{
+    size_t cap = 16;
+    while (cap < 2 * d->n)
+        cap *= 2;
+    t->mask = cap - 1;
+    if (!(t->slot = calloc(cap, sizeof *t->slot)))
+        return false;
+    for (size_t i = 0; i < d->n; i++) {
+        const char *c = d->d[i].code;
+        if (strlen(c) != 12)
+            continue;
+        size_t h = code_hash(c) & t->mask;
+        while (t->slot[h] && memcmp(d->d[t->slot[h] - 1].code, c, 12))
+            h = (h + 1) & t->mask;
+        if (!t->slot[h])
+            t->slot[h] = (int32_t)i + 1;
+    }
+    return true;
+}
+
+static int32_t code_table_find(const struct code_table *t, const struct divisions *d,
+                               const char *code)
+{
+    if (strnlen(code, 13) != 12)
+        return -1;
+    for (size_t h = code_hash(code) & t->mask; t->slot[h]; h = (h + 1) & t->mask)
+        if (!memcmp(d->d[t->slot[h] - 1].code, code, 12))
+            return t->slot[h] - 1;
+    return -1;
+}
+
 /* For each division, its community_center facilities (whose division_code is its code) by
  * ascending id, and the first of them as the one responsible. */
 static enum geod_err link_responsible(struct snapshot *s)
@@ -226,7 +276,8 @@ static enum geod_err link_responsible(struct snapshot *s)
         ncc += s->fac[i].cat == cc && s->fac[i].division_code;
     int32_t *dv = malloc((ncc ? ncc : 1) * sizeof *dv);
     s->cc_id = malloc((ncc ? ncc : 1) * sizeof *s->cc_id);
-    if (!dv || !s->cc_id) {
+    struct code_table ct = {0};
+    if (!dv || !s->cc_id || !code_table_new(s->div, &ct)) {
         free(dv);
         return GEOD_ENOMEM;
     }
@@ -234,11 +285,12 @@ static enum geod_err link_responsible(struct snapshot *s)
         const struct facility *f = &s->fac[i];
         if (f->cat != cc || !f->division_code)
             continue;
-        dv[j] = divisions_find(s->div, f->division_code, strlen(f->division_code));
+        dv[j] = code_table_find(&ct, s->div, f->division_code);
         if (dv[j] >= 0)
             s->cc_at[dv[j] + 1]++;
         j++;
     }
+    free(ct.slot);
     for (size_t d = 0; d < nd; d++)
         s->cc_at[d + 1] += s->cc_at[d];
     uint32_t *fill = malloc((nd ? nd : 1) * sizeof *fill);

@@ -73,18 +73,26 @@ static void sum_add(struct sum *s, const void *data, size_t n)
     s->nbuf = n % 32;
 }
 
+/* MurmurHash3's finalizer: a bijection in which every input bit moves every output bit. */
+static uint64_t fmix(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ull;
+    return x ^ x >> 33;
+}
+
 static uint64_t sum_end(struct sum *s)
 {
     if (s->nbuf) {
         memset(s->buf + s->nbuf, 0, 32 - s->nbuf);
         sum_blocks(s, s->buf, 1);
     }
-    uint64_t h = s->total * 0x9E3779B97F4A7C15ull;
-    for (int l = 0; l < 4; l++) {
-        h = (h ^ s->a[l]) * 0xff51afd7ed558ccdull;
-        h = (h ^ s->b[l]) * 0xc4ceb9fe1a85ec53ull;
-        h ^= h >> 33;
-    }
+    /* each sum through the bijection before the next joins, so changes never cancel */
+    uint64_t h = fmix(s->total);
+    for (int l = 0; l < 4; l++)
+        h = fmix(fmix(h ^ s->a[l]) ^ s->b[l]);
     return h;
 }
 
@@ -145,13 +153,19 @@ void snapshot_file_writer_free(struct snapshot_file_writer *w)
     memset(w, 0, sizeof *w);
 }
 
-static uintptr_t str_off(const struct snapshot *s, const char *p)
+/* A string's address were the arena at `at`. */
+static const char *str_at(const struct snapshot *s, const char *p, uintptr_t at)
 {
-    return p ? (uintptr_t)(p - s->arena) + 1 : 0;
+    return p ? (const char *)(at + (uintptr_t)(p - s->arena)) : NULL;
+}
+
+static size_t align_up(size_t off)
+{
+    return (off + SNAPSHOT_FILE_ALIGN - 1) / SNAPSHOT_FILE_ALIGN * SNAPSHOT_FILE_ALIGN;
 }
 
 enum geod_err snapshot_file_write(const struct snapshot *s, const struct snapshot_file_key *key,
-                                  struct snapshot_file_writer *w)
+                                  uintptr_t base, struct snapshot_file_writer *w)
 {
     memset(w, 0, sizeof *w);
     if (s->base || !s->tree || !s->clusters || !s->arena_len)
@@ -170,15 +184,17 @@ enum geod_err snapshot_file_write(const struct snapshot *s, const struct snapsho
         return GEOD_ENOMEM;
     }
     w->own[w->nown++] = fac;
+    /* where the arena will be: right after the records */
+    uintptr_t at = base + align_up(align_up(w->bytes) + s->nfac * sizeof *fac);
     for (size_t i = 0; i < s->nfac; i++) {
         const struct facility *f = &s->fac[i];
         fac[i] = *f;
-        fac[i].name = (const char *)str_off(s, f->name);
-        fac[i].address = (const char *)str_off(s, f->address);
-        fac[i].phone = (const char *)str_off(s, f->phone);
-        fac[i].hours = (const char *)str_off(s, f->hours);
-        fac[i].division_code = (const char *)str_off(s, f->division_code);
-        fac[i].source = (const char *)str_off(s, f->source);
+        fac[i].name = str_at(s, f->name, at);
+        fac[i].address = str_at(s, f->address, at);
+        fac[i].phone = str_at(s, f->phone, at);
+        fac[i].hours = str_at(s, f->hours, at);
+        fac[i].division_code = str_at(s, f->division_code, at);
+        fac[i].source = str_at(s, f->source, at);
     }
     snapshot_file_put(w, fac, s->nfac * sizeof *fac);
     snapshot_file_put(w, s->arena, s->arena_len);
@@ -198,6 +214,7 @@ enum geod_err snapshot_file_write(const struct snapshot *s, const struct snapsho
     layout(h->layout);
     h->key = *key;
     h->generation = s->generation;
+    h->base = base;
     h->bytes = w->bytes;
     h->sum = sum_end(&sum);
     h->header_sum = 0;
@@ -214,7 +231,7 @@ size_t snapshot_file_mul(size_t len, size_t size)
 
 void *snapshot_file_take(struct snapshot_file_reader *r, size_t len)
 {
-    size_t off = (r->off + SNAPSHOT_FILE_ALIGN - 1) / SNAPSHOT_FILE_ALIGN * SNAPSHOT_FILE_ALIGN;
+    size_t off = align_up(r->off);
     if (r->bad || off > r->len || len > r->len - off) {
         r->bad = true;
         return NULL;
@@ -267,18 +284,22 @@ enum snapshot_file_verdict snapshot_file_check(const void *buf, size_t len,
     return SNAPSHOT_FILE_OK;
 }
 
-/* Ids and categories of the records, for checking the indexes' items. */
+/* The ids of the records, for checking the indexes' items: an index's id always names a record
+ * (the answers look it up); its category only filters, and is checked to be one. */
 struct known {
     const struct facility *fac;
     size_t n;
-    uint8_t *cat; /* [max_id + 1]: category + 1, 0 for none; NULL: binary search */
+    uint32_t max_id;
+    uint64_t *bits; /* [max_id / 64 + 1]: bit id set for a record; NULL: binary search */
 };
 
 static bool known_id(void *u, uint32_t id, uint8_t cat)
 {
     const struct known *k = u;
-    if (k->cat)
-        return k->n && id <= k->fac[k->n - 1].id && k->cat[id] == cat + 1u;
+    if (cat >= RTREE_MAX_CATEGORIES)
+        return false;
+    if (k->bits)
+        return id <= k->max_id && (k->bits[id / 64] >> (id % 64) & 1);
     size_t lo = 0, hi = k->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -287,40 +308,53 @@ static bool known_id(void *u, uint32_t id, uint8_t cat)
         else
             hi = mid;
     }
-    return lo < k->n && k->fac[lo].id == id && k->fac[lo].cat == cat;
+    return lo < k->n && k->fac[lo].id == id;
 }
 
-/* An encoded string pointer back into the arena: false when it points outside. */
-static bool fix_str(const char **p, char *arena, size_t arena_len, bool required)
+/* Is a string pointer, as written (the arena at `was`), inside the arena? */
+static bool str_ok(const char *p, uintptr_t was, size_t arena_len, bool required)
 {
-    uintptr_t v = (uintptr_t)*p;
-    if (!v) {
-        return !required;
-    }
-    if (v - 1 >= arena_len)
-        return false;
-    *p = arena + (v - 1);
-    return true;
+    return p ? (uintptr_t)p - was < arena_len : !required;
 }
 
-static bool fix_records(struct facility *fac, size_t n, char *arena, size_t arena_len,
-                        size_t ncat)
+/* The records' checks, every string pointer inside the arena, which was at `was` when they were
+ * written and is at `arena` now. */
+static bool check_records(const struct facility *fac, size_t n, uintptr_t was, size_t arena_len,
+                          size_t ncat)
 {
     uint32_t prev = 0;
     for (size_t i = 0; i < n; i++) {
-        struct facility *f = &fac[i];
+        const struct facility *f = &fac[i];
         if (f->id <= prev || f->cat >= ncat || !(f->lon >= -180 && f->lon <= 180) ||
             !(f->lat >= -90 && f->lat <= 90) || f->geohash[12] != '\0' ||
-            !fix_str(&f->name, arena, arena_len, true) ||
-            !fix_str(&f->address, arena, arena_len, false) ||
-            !fix_str(&f->phone, arena, arena_len, false) ||
-            !fix_str(&f->hours, arena, arena_len, false) ||
-            !fix_str(&f->division_code, arena, arena_len, false) ||
-            !fix_str(&f->source, arena, arena_len, true))
+            !str_ok(f->name, was, arena_len, true) || !str_ok(f->address, was, arena_len, false) ||
+            !str_ok(f->phone, was, arena_len, false) || !str_ok(f->hours, was, arena_len, false) ||
+            !str_ok(f->division_code, was, arena_len, false) ||
+            !str_ok(f->source, was, arena_len, true))
             return false;
         prev = f->id;
     }
     return true;
+}
+
+static void fix_str(const char **p, uintptr_t was, const char *arena)
+{
+    if (*p)
+        *p = arena + ((uintptr_t)*p - was);
+}
+
+/* The records' string pointers moved from the arena at `was` to `arena`. */
+static void fix_records(struct facility *fac, size_t n, uintptr_t was, const char *arena)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct facility *f = &fac[i];
+        fix_str(&f->name, was, arena);
+        fix_str(&f->address, was, arena);
+        fix_str(&f->phone, was, arena);
+        fix_str(&f->hours, was, arena);
+        fix_str(&f->division_code, was, arena);
+        fix_str(&f->source, was, arena);
+    }
 }
 
 enum geod_err snapshot_file_read(struct snapshot_builder *b, void *buf, size_t len,
@@ -343,20 +377,23 @@ enum geod_err snapshot_file_read(struct snapshot_builder *b, void *buf, size_t l
         p.cat_id[c] = m->cat_id[c];
         p.cat_name[c] = m->cat_name[c];
     }
-    if (!fix_records(p.fac, p.n, p.arena, p.arena_len, p.ncat))
+    const struct snapshot_file_header *h = (const void *)buf;
+    uintptr_t was = (uintptr_t)h->base + (uintptr_t)(p.arena - (char *)buf);
+    if (!check_records(p.fac, p.n, was, p.arena_len, p.ncat))
         return GEOD_ECORRUPT;
-    struct known k = {p.fac, p.n, NULL};
-    uint32_t max_id = p.n ? p.fac[p.n - 1].id : 0;
-    if (max_id <= 2 * p.n + (1u << 20)) {
-        if (!(k.cat = calloc((size_t)max_id + 1, 1)))
+    if (was != (uintptr_t)p.arena) /* not mapped where it was meant to be */
+        fix_records(p.fac, p.n, was, p.arena);
+    struct known k = {p.fac, p.n, p.n ? p.fac[p.n - 1].id : 0, NULL};
+    if (k.max_id <= 64 * p.n + (1u << 20)) {
+        if (!(k.bits = calloc(k.max_id / 64 + 1, sizeof *k.bits)))
             return GEOD_ENOMEM;
         for (size_t i = 0; i < p.n; i++)
-            k.cat[p.fac[i].id] = (uint8_t)(p.fac[i].cat + 1);
+            k.bits[p.fac[i].id / 64] |= 1ull << (p.fac[i].id % 64);
     }
     enum geod_err rc = rtree_file_take(&r, p.n, known_id, &k, &p.tree);
     if (!rc)
         rc = cluster_file_take(&r, p.n, known_id, &k, &p.clusters);
-    free(k.cat);
+    free(k.bits);
     if (!rc && r.off != len)
         rc = GEOD_ECORRUPT;
     if (rc) {

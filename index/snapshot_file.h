@@ -6,7 +6,7 @@
  * The bytes, native-endian: a header (struct snapshot_file_header below), then sections one
  * after another, each starting at a multiple of 64 bytes (zero padding): the facility meta
  * (counts, categories), the records (struct facility with every string pointer replaced by its
- * arena offset + 1, 0 for NULL), the string arena, the R-tree's (rtree_file.c) and the cluster
+ * address, were the file mapped at header.base, NULL as NULL), the string arena, the R-tree's (rtree_file.c) and the cluster
  * index's (cluster_file.c). Each section's length follows from the ones before it, so there is
  * no table to trust. The header holds the caller's key (the build and the store's state), the
  * layout (struct sizes, byte order), the total length and a checksum of everything after it. */
@@ -36,6 +36,7 @@ struct snapshot_file_header {
     uint32_t layout[8];
     struct snapshot_file_key key;
     uint64_t generation;
+    uint64_t base;       /* the address the records' string pointers assume the file is at */
     uint64_t bytes;      /* the whole file */
     uint64_t sum;        /* snapshot_file_sum of bytes [sizeof header, bytes) */
     uint64_t header_sum; /* of this header with header_sum 0 */
@@ -66,9 +67,10 @@ struct snapshot_file_reader {
     bool bad;
 };
 
-/* The chunks of s (a full snapshot) under key. GEOD_EINVAL for a derived snapshot. */
+/* The chunks of s (a full snapshot) under key, for a file that will be mapped at base (any
+ * value: a file mapped elsewhere is fixed up). GEOD_EINVAL for a derived snapshot. */
 enum geod_err snapshot_file_write(const struct snapshot *s, const struct snapshot_file_key *key,
-                                  struct snapshot_file_writer *w);
+                                  uintptr_t base, struct snapshot_file_writer *w);
 void snapshot_file_writer_free(struct snapshot_file_writer *w);
 
 /* Appends len bytes at p (aligned to SNAPSHOT_FILE_ALIGN first) to w. */
@@ -101,11 +103,12 @@ enum snapshot_file_verdict snapshot_file_check(const void *buf, size_t len,
                                                bool verify_sum);
 
 /* A builder's facilities, categories and indexes from buf[0..len), which must have passed
- * snapshot_file_check: the records are fixed up in place (buf is writable memory the caller
- * keeps until release(release_ctx) is called, when the snapshot built goes), the arena, R-tree
- * and clusters used in place. Every section is checked (ids ascending, categories, string
- * offsets, tree and cluster shapes); GEOD_ECORRUPT when one does not hold (release is then not
- * called), GEOD_ENOMEM. The builder must be new (no category, no facility). */
+ * snapshot_file_check, used in place: buf is memory the caller keeps until
+ * release(release_ctx) is called, when the snapshot built goes. When buf is not at the header's
+ * base the records' pointers are fixed up, and buf must be writable; at base it is only read.
+ * Every section is checked (ids ascending and known, categories, string pointers, tree and
+ * cluster shapes); GEOD_ECORRUPT when one does not hold (release is then not called),
+ * GEOD_ENOMEM. The builder must be new (no category, no facility). */
 enum geod_err snapshot_file_read(struct snapshot_builder *b, void *buf, size_t len,
                                  void (*release)(void *ctx), void *release_ctx);
 
