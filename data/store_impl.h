@@ -8,7 +8,7 @@
 #include <sqlite3.h>
 #include <stdbool.h>
 
-#define STORE_BULK_TRIGGERS 6
+#define STORE_BULK_TRIGGERS 9
 #define STORE_TIME_LEN 64 /* "2026-11-29T05:50:12.345Z" and its NUL, with room */
 
 /* A growing text buffer (store_json.c). */
