@@ -465,10 +465,13 @@ enum geod_err api_server_start(const struct api_config *cfg, struct snapshot *sn
         /* a hash to verify unknown names against, so that they take as long as wrong passwords */
         char secret[AUTH_TOKEN_LEN + 1] = "";
         bool ok = auth_crypto_init() == GEOD_OK;
-        if (ok)
+        if (ok && !cfg->dummy_hash)
             auth_token_new(secret);
+        if (ok && cfg->dummy_hash)
+            ok = snprintf(s->dummy_hash, sizeof s->dummy_hash, "%s", cfg->dummy_hash) <
+                 (int)sizeof s->dummy_hash;
         if (!ok || !(s->db = strdup(cfg->db)) ||
-            auth_pw_hash(secret, strlen(secret), s->dummy_hash)) {
+            (!cfg->dummy_hash && auth_pw_hash(secret, strlen(secret), s->dummy_hash))) {
             free(s->db);
             free(s->threads);
             free(s);

@@ -41,6 +41,8 @@ struct api_config {
      * process committed meanwhile). NULL: writers leave that case to the reloader. */
     enum geod_err (*rebuild)(void *ctx, struct store *s, struct snapshot **out);
     void *rebuild_ctx;
+    const char *dummy_hash; /* optional: auth_pw_hash of a random secret made beforehand (geod
+                             * makes it while the index loads); NULL: made at start */
     size_t delta_max; /* facility changes a published delta holds before the compactor folds
                        * them into a full snapshot (api/compact.h); 0: api_delta_limit's */
 };

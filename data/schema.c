@@ -155,11 +155,47 @@ static const char *const m4_sql[] = {
     NULL,
 };
 
+/* The content stamp: a random number that every committed change of what a snapshot is built
+ * from (facilities, categories, divisions, enterprises) replaces, whoever makes it (geod, an
+ * import, or the sqlite3 shell), in the change's own transaction. A snapshot file
+ * (index/snapshot_file.h) records the stamp its records were read at and is used only while the
+ * store still has it. */
+static const char *const m5_sql[] = {
+    "CREATE TABLE content_stamp (id INTEGER PRIMARY KEY CHECK (id = 1), stamp INTEGER NOT NULL)",
+    "INSERT INTO content_stamp (id, stamp) VALUES (1, random())",
+    "CREATE TRIGGER content_stamp_facility_i AFTER INSERT ON facility"
+    " BEGIN UPDATE content_stamp SET stamp = random(); END",
+    "CREATE TRIGGER content_stamp_facility_u AFTER UPDATE ON facility"
+    " BEGIN UPDATE content_stamp SET stamp = random(); END",
+    "CREATE TRIGGER content_stamp_facility_d AFTER DELETE ON facility"
+    " BEGIN UPDATE content_stamp SET stamp = random(); END",
+    "CREATE TRIGGER content_stamp_category_i AFTER INSERT ON category"
+    " BEGIN UPDATE content_stamp SET stamp = random(); END",
+    "CREATE TRIGGER content_stamp_category_u AFTER UPDATE ON category"
+    " BEGIN UPDATE content_stamp SET stamp = random(); END",
+    "CREATE TRIGGER content_stamp_category_d AFTER DELETE ON category"
+    " BEGIN UPDATE content_stamp SET stamp = random(); END",
+    "CREATE TRIGGER content_stamp_division_i AFTER INSERT ON division"
+    " BEGIN UPDATE content_stamp SET stamp = random(); END",
+    "CREATE TRIGGER content_stamp_division_u AFTER UPDATE ON division"
+    " BEGIN UPDATE content_stamp SET stamp = random(); END",
+    "CREATE TRIGGER content_stamp_division_d AFTER DELETE ON division"
+    " BEGIN UPDATE content_stamp SET stamp = random(); END",
+    "CREATE TRIGGER content_stamp_enterprise_i AFTER INSERT ON enterprise"
+    " BEGIN UPDATE content_stamp SET stamp = random(); END",
+    "CREATE TRIGGER content_stamp_enterprise_u AFTER UPDATE ON enterprise"
+    " BEGIN UPDATE content_stamp SET stamp = random(); END",
+    "CREATE TRIGGER content_stamp_enterprise_d AFTER DELETE ON enterprise"
+    " BEGIN UPDATE content_stamp SET stamp = random(); END",
+    NULL,
+};
+
 const struct migration schema_migrations[] = {
     {"categories, facilities and their audit log", m1_sql},
     {"divisions and their boundaries", m2_sql},
     {"welfare enterprises and the audit log of divisions and enterprises", m3_sql},
     {"user accounts, sessions and failed logins", m4_sql},
+    {"the content stamp of snapshot files", m5_sql},
 };
 
 const size_t schema_migration_count = sizeof schema_migrations / sizeof schema_migrations[0];

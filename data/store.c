@@ -64,6 +64,11 @@ enum geod_err store_data_version(struct store *s, int64_t *out)
     return store_query_int(s, "PRAGMA data_version", out);
 }
 
+enum geod_err store_content_stamp(struct store *s, int64_t *out)
+{
+    return store_query_int(s, "SELECT stamp FROM content_stamp WHERE id = 1", out);
+}
+
 int store_schema_version(struct store *s)
 {
     int64_t v = -1;

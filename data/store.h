@@ -29,6 +29,10 @@ const char *store_errmsg(const struct store *s);
  * committed to the store since this handle last asked (SQLite's PRAGMA data_version). */
 enum geod_err store_data_version(struct store *s, int64_t *out);
 
+/* The content stamp (data/schema.c, migration 5): a random number replaced by every committed
+ * change of facilities, categories, divisions or enterprises. */
+enum geod_err store_content_stamp(struct store *s, int64_t *out);
+
 /* The schema version the store is at (the number of migrations applied). */
 int store_schema_version(struct store *s);
 

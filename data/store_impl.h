@@ -8,7 +8,7 @@
 #include <sqlite3.h>
 #include <stdbool.h>
 
-#define STORE_BULK_TRIGGERS 6
+#define STORE_BULK_TRIGGERS 9
 #define STORE_WRITE_STMTS 6 /* store_write.c's cached statements */
 #define STORE_TIME_LEN 64 /* "2026-11-29T05:50:12.345Z" and its NUL, with room */
 

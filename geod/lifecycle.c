@@ -2,6 +2,7 @@
  * pinyin tables, and a snapshot from an open store. */
 #include "data/log.h"
 #include "geod/lifecycle.h"
+#include "geod/snapfile.h"
 #include "data/pinyin_data.h"
 #include "data/store_auth.h"
 #include "data/store_enterprise.h"
@@ -120,8 +121,8 @@ void geod_pinyin_free(struct geod_pinyin *p)
     p->table = NULL;
 }
 
-int geod_snapshot_from(struct store *s, const char *path, const struct geod_pinyin *py,
-                       struct snapshot **out)
+int geod_snapshot_from(struct store *s, const char *path, const char *snap_path,
+                       const struct geod_pinyin *py, struct snapshot **out)
 {
     double t0 = geod_now();
     struct snapshot_builder *b;
@@ -137,6 +138,11 @@ int geod_snapshot_from(struct store *s, const char *path, const struct geod_piny
         log_error("cannot read %s: %s", path, store_errmsg(s));
         return 1;
     }
+    /* the key too is read before the records: a file keyed with it holds them or newer ones,
+     * and the store never has that stamp again once anything changed */
+    struct snapshot_file_key key;
+    bool keyed = snap_path && geod_snapfile_key(s, &key) == 0;
+    bool mapped = false;
     enum geod_err rc = snapshot_builder_new(&b);
     if (!rc && !(rc = divisions_builder_new(&db)) && !(rc = store_load_divisions(s, db))) {
         rc = divisions_builder_finish(db, &div);
@@ -161,7 +167,11 @@ int geod_snapshot_from(struct store *s, const char *path, const struct geod_piny
     }
     if (!rc)
         snapshot_builder_enterprises(b, eb);
-    if (!rc && (rc = store_load(s, b, &gen))) {
+    char why[128] = "";
+    if (!rc && keyed && geod_snapfile_load(snap_path, &key, b, why, sizeof why) == 0) {
+        mapped = true;
+        gen = (uint64_t)seq[0]; /* what store_load reads: the last facility audit seq */
+    } else if (!rc && (rc = store_load(s, b, &gen))) {
         log_error("cannot load %s: %s (%s)", path, geod_strerror(rc), store_errmsg(s));
         snapshot_builder_free(b);
         return 1;
@@ -173,9 +183,16 @@ int geod_snapshot_from(struct store *s, const char *path, const struct geod_piny
     }
     (*out)->seq[0] = seq[0];
     (*out)->seq[1] = seq[1];
+    char how[PATH_MAX + 160] = "";
+    if (mapped)
+        snprintf(how, sizeof how, "; the index from %s", snap_path);
+    else if (keyed)
+        snprintf(how, sizeof how, "; %s: %s, the index built anew", snap_path, why);
     log_info("loaded %zu facilities, %zu divisions and %zu enterprises from %s, %.1f MB "
-             "(%.3f s)",
+             "(%.3f s%s)",
              (*out)->n, (*out)->div->n, (*out)->ent->n, path, (double)snapshot_bytes(*out) / 1e6,
-             geod_now() - t0);
+             geod_now() - t0, how);
+    if (keyed && !mapped)
+        geod_snapfile_save(snap_path, &key, *out);
     return 0;
 }

@@ -26,8 +26,11 @@ int geod_load_pinyin(struct geod_pinyin *p);
 void geod_raise_nofile(void);
 void geod_pinyin_free(struct geod_pinyin *p);
 
-/* Everything the store holds, as a new snapshot (path only names it in messages). */
-int geod_snapshot_from(struct store *s, const char *path, const struct geod_pinyin *py,
-                       struct snapshot **out);
+/* Everything the store holds, as a new snapshot (path only names it in messages). With
+ * snap_path (may be NULL), the facilities and their indexes come from that snapshot file when it
+ * was made from the store as it is now (geod/snapfile.h); when it was not, they are read from the
+ * store and the file is written anew in the background. */
+int geod_snapshot_from(struct store *s, const char *path, const char *snap_path,
+                       const struct geod_pinyin *py, struct snapshot **out);
 
 #endif

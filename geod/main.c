@@ -33,6 +33,8 @@ static const char usage[] =
     "        [--tile-attribution TEXT] [--tile-max-zoom Z]] a tile layer for the /tag/ form;\n"
     "        [--delta-max N] facility edits kept as a delta over the index before it is\n"
     "        rebuilt in the background (the square root of the facilities, 64 to 1024);\n"
+    "        [--snapshot-file PATH|off] the built index, mapped at start while the store is\n"
+    "        unchanged, written after a build from the store (DB.snap);\n"
     "        [--config FILE] reads `option = value` lines (the long options above);\n"
     "        the command line overrides the file\n"
     "  import FILE --db PATH [--kind facility|division|enterprise] [--format F] [--crs C]\n"

@@ -19,6 +19,7 @@
 struct geod_reloader {
     struct store *s;
     const char *path;
+    const char *snap_path; /* may be NULL */
     int64_t version;
     bool retry; /* the last snapshot built was older than the one served */
     const struct geod_pinyin *py;
@@ -65,7 +66,7 @@ static void *watch(void *arg)
         if (stale) {
             struct snapshot *snap;
             double t0 = geod_now();
-            if (geod_snapshot_from(r->s, r->path, r->py, &snap) == 0) {
+            if (geod_snapshot_from(r->s, r->path, r->snap_path, r->py, &snap) == 0) {
                 unsigned long long gen = snap->generation;
                 /* refused when a write published a newer one meanwhile: look again */
                 if (api_server_publish_newer(r->srv, snap))
@@ -81,7 +82,7 @@ static void *watch(void *arg)
     return NULL;
 }
 
-int geod_reloader_start(struct store *s, const char *path, int64_t version,
+int geod_reloader_start(struct store *s, const char *path, const char *snap_path, int64_t version,
                         const int64_t content[2], const struct geod_pinyin *py,
                         struct api_server *srv, struct geod_reloader **out)
 {
@@ -91,7 +92,10 @@ int geod_reloader_start(struct store *s, const char *path, int64_t version,
         return 1;
     }
     (void)content; /* the served snapshot's seq says the same */
-    *r = (struct geod_reloader){.s = s, .path = path, .version = version, .py = py, .srv = srv};
+    *r = (struct geod_reloader){.s = s,
+                                .path = path,
+                                .snap_path = snap_path,
+                                .version = version, .py = py, .srv = srv};
     pthread_mutex_init(&r->lock, NULL);
     pthread_cond_init(&r->wake, NULL);
     if (pthread_create(&r->tid, NULL, watch, r) != 0) {

@@ -15,8 +15,9 @@ struct geod_reloader;
 
 /* Takes over s (opened on path); `version` is store_data_version(s) and `content`
  * store_content_version(s) as read before the snapshot being served was loaded through s, so
- * that nothing committed since is missed. */
-int geod_reloader_start(struct store *s, const char *path, int64_t version,
+ * that nothing committed since is missed. snap_path (may be NULL): the snapshot file a rebuild
+ * writes anew (geod/snapfile.h). */
+int geod_reloader_start(struct store *s, const char *path, const char *snap_path, int64_t version,
                         const int64_t content[2], const struct geod_pinyin *py,
                         struct api_server *srv,
                         struct geod_reloader **out);

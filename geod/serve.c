@@ -13,6 +13,7 @@
 #include "geod/geod.h"
 #include "geod/lifecycle.h"
 #include "geod/reload.h"
+#include "geod/snapfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -48,6 +49,7 @@ struct serve_opts {
     int max_connections;            /* --max-connections N, 0: the server's default */
     struct tile_config tiles;       /* --tile-url, --tile-crs, ... */
     size_t delta_max;               /* --delta-max N; 0: the default */
+    const char *snapshot_file;      /* --snapshot-file PATH or "off"; NULL: DB.snap */
 };
 
 /* An option's setter: 0 when v was taken, 2 with why (naming v) when it is bad, 3 when it did
@@ -243,6 +245,16 @@ static int set_delta_max(struct serve_opts *o, const char *v, char *why, size_t 
     return 0;
 }
 
+static int set_snapshot_file(struct serve_opts *o, const char *v, char *why, size_t whylen)
+{
+    if (!*v) {
+        snprintf(why, whylen, "'%s': want a path or off", v);
+        return 2;
+    }
+    o->snapshot_file = v;
+    return 0;
+}
+
 /* The tile layer of /tag/ (api/tiles.h): each setter names the value it refuses. */
 static int set_tile_url(struct serve_opts *o, const char *v, char *why, size_t whylen)
 {
@@ -293,6 +305,7 @@ static const struct opt_row {
     {"request-timeout", set_request_timeout},
     {"max-connections", set_max_connections},
     {"delta-max", set_delta_max},
+    {"snapshot-file", set_snapshot_file},
     {"tile-url", set_tile_url},
     {"tile-crs", set_tile_crs},
     {"tile-subdomains", set_tile_subdomains},
@@ -450,7 +463,38 @@ struct rebuild_ctx {
 static enum geod_err rebuild(void *ctx, struct store *s, struct snapshot **out)
 {
     const struct rebuild_ctx *c = ctx;
-    return geod_snapshot_from(s, c->path, c->py, out) ? GEOD_ESTORE : GEOD_OK;
+    return geod_snapshot_from(s, c->path, NULL, c->py, out) ? GEOD_ESTORE : GEOD_OK;
+}
+
+/* The hash an unknown user name is checked against (api_config.dummy_hash): one key
+ * derivation, a quarter of a second, made on a thread of its own while the index loads. */
+struct dummy_job {
+    pthread_t tid;
+    bool started;
+    enum geod_err rc;
+    char hash[AUTH_PW_HASH_MAX];
+};
+
+static void *dummy_run(void *arg)
+{
+    struct dummy_job *j = arg;
+    char secret[AUTH_TOKEN_LEN + 1];
+    j->rc = auth_crypto_init();
+    if (!j->rc) {
+        auth_token_new(secret);
+        j->rc = auth_pw_hash(secret, strlen(secret), j->hash);
+    }
+    return NULL;
+}
+
+/* The hash, or NULL (the server then makes its own). */
+static const char *dummy_join(struct dummy_job *j)
+{
+    if (!j->started)
+        return NULL;
+    pthread_join(j->tid, NULL);
+    j->started = false;
+    return j->rc ? NULL : j->hash;
 }
 
 static int serve(struct serve_opts *op)
@@ -482,9 +526,13 @@ static int serve(struct serve_opts *op)
         if ((rc = geod_create_store(o.db)))
             return rc;
     }
+    struct dummy_job dummy = {0};
+    dummy.started = pthread_create(&dummy.tid, NULL, dummy_run, &dummy) == 0;
     struct geod_pinyin py = {0};
-    if ((rc = geod_load_pinyin(&py)))
+    if ((rc = geod_load_pinyin(&py))) {
+        dummy_join(&dummy);
         return rc;
+    }
     /* the store stays open for the reloader; its data version is read before the first load,
      * so that anything committed from then on is noticed */
     char err[512] = "";
@@ -493,11 +541,19 @@ static int serve(struct serve_opts *op)
     int64_t version = 0, content[2] = {0, 0};
     if (store_open(o.db, false, &store, err, sizeof err)) {
         log_error("%s", err);
+        dummy_join(&dummy);
         geod_pinyin_free(&py);
         return 1;
     }
+    char snap_path[PATH_MAX];
+    const char *snapfile = o.snapshot_file;
+    if (!snapfile && snprintf(snap_path, sizeof snap_path, "%s.snap", o.db) < (int)sizeof snap_path)
+        snapfile = snap_path;
+    if (snapfile && !strcmp(snapfile, "off"))
+        snapfile = NULL;
     if (store_data_version(store, &version) || store_content_version(store, content) ||
-        geod_snapshot_from(store, o.db, &py, &snap)) {
+        geod_snapshot_from(store, o.db, snapfile, &py, &snap)) {
+        dummy_join(&dummy);
         store_close(store);
         geod_pinyin_free(&py);
         return 1;
@@ -515,6 +571,7 @@ static int serve(struct serve_opts *op)
                              .cors = &o.cors,
                              .rebuild = rebuild,
                              .rebuild_ctx = &rctx,
+                             .dummy_hash = dummy_join(&dummy),
                              .tls_cert = o.tls_cert,
                              .tls_key = o.tls_key,
                              .tiles = &o.tiles,
@@ -530,7 +587,7 @@ static int serve(struct serve_opts *op)
         return 1;
     }
     struct geod_reloader *reloader;
-    if (geod_reloader_start(store, o.db, version, content, &py, srv, &reloader)) {
+    if (geod_reloader_start(store, o.db, snapfile, version, content, &py, srv, &reloader)) {
         api_server_stop(srv);
         store_close(store);
         geod_pinyin_free(&py);
@@ -548,6 +605,7 @@ static int serve(struct serve_opts *op)
     log_info("%s received, finishing requests in flight", sig == SIGINT ? "SIGINT" : "SIGTERM");
     geod_reloader_stop(reloader); /* no more publishing */
     api_server_stop(srv);         /* frees the snapshots, which borrow the pinyin tables */
+    geod_snapfile_wait();         /* and so does the one being written */
     geod_pinyin_free(&py);
     log_info("stopped");
     return 0;

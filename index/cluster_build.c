@@ -241,7 +241,7 @@ void cluster_free(struct cluster_index *c)
 {
     if (!c)
         return;
-    for (int k = 0; k < RTREE_MAX_CATEGORIES; k++) {
+    for (int k = 0; k < RTREE_MAX_CATEGORIES && !c->mapped; k++) {
         free(c->cat[k].pts);
         for (int z = 0; z < NZOOM; z++)
             free(c->cat[k].cell[z]);

@@ -40,7 +40,18 @@ struct ccat {
 struct cluster_index {
     size_t n;
     struct ccat cat[RTREE_MAX_CATEGORIES];
+    bool mapped; /* the arrays lie in a snapshot file (cluster_file.c): cluster_free leaves them */
 };
+
+struct snapshot_file_writer;
+struct snapshot_file_reader;
+/* The index's sections into w; an index of n points out of r, its arrays in place, every id
+ * and category checked with known(u, id, cat); GEOD_ECORRUPT when a section does not hold
+ * (cluster_file.c). */
+void cluster_file_put(const struct cluster_index *c, struct snapshot_file_writer *w);
+enum geod_err cluster_file_take(struct snapshot_file_reader *r, size_t n,
+                                bool (*known)(void *u, uint32_t id, uint8_t cat), void *u,
+                                struct cluster_index **out);
 
 /* The fixed-point grid position of a WGS-84 position. */
 void cluster_grid(double lon, double lat, uint32_t *x, uint32_t *y);

@@ -407,13 +407,15 @@ void rtree_free(struct rtree *t)
 {
     if (!t)
         return;
-    for (int i = 0; i < MAX_LEVELS; i++)
-        free(t->level[i].blk);
-    free(t->pts);
-    free(t->lon);
-    free(t->lat);
+    if (!t->mapped) {
+        for (int i = 0; i < MAX_LEVELS; i++)
+            free(t->level[i].blk);
+        free(t->pts);
+        free(t->lon);
+        free(t->lat);
+        free(t->rare_pos);
+    }
     rtree_free(t->rare);
-    free(t->rare_pos);
     free(t);
 }
 

@@ -56,7 +56,18 @@ struct rtree {
     uint64_t rare_mask; /* categories whose points are also all in `rare`; 0 without it */
     struct rtree *rare; /* NULL, or the tree of just the points of rare_mask (and their own) */
     uint32_t *rare_pos; /* [rare->n] the position in this tree of each position in `rare` */
+    bool mapped; /* the arrays lie in a snapshot file (rtree_file.c): rtree_free leaves them */
 };
+
+struct snapshot_file_writer;
+struct snapshot_file_reader;
+/* The tree's sections into w; a tree of n points out of r, its arrays in place, every id and
+ * category checked with known(u, id, cat); GEOD_ECORRUPT when a section does not hold
+ * (rtree_file.c). */
+void rtree_file_put(const struct rtree *t, struct snapshot_file_writer *w);
+enum geod_err rtree_file_take(struct snapshot_file_reader *r, size_t n,
+                              bool (*known)(void *u, uint32_t id, uint8_t cat), void *u,
+                              struct rtree **out);
 
 #define SLOT(arr, i) ((arr)[(i) / FANOUT])    /* the block holding node i */
 #define IN(i) ((i) % FANOUT)                  /* node i's slot in it */

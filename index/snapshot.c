@@ -43,6 +43,8 @@ struct snapshot_builder {
     const struct pinyin_table *pt;
     const struct pinyin_overrides *ov;
     enum geod_err err; /* snapshot_compact's add_live */
+    struct snapshot_prebuilt pre; /* snapshot_builder_prebuilt's, when has_pre */
+    bool has_pre;
 };
 
 void snapshot_parts_retain(struct snapshot_parts *p)
@@ -73,6 +75,12 @@ void snapshot_builder_free(struct snapshot_builder *b)
     divisions_free(b->div);
     enterprises_builder_free(b->ent);
     parts_release(b->shared);
+    if (b->has_pre) { /* not taken over by a snapshot */
+        rtree_free(b->pre.tree);
+        cluster_free(b->pre.clusters);
+        if (b->pre.release)
+            b->pre.release(b->pre.release_ctx);
+    }
     free(b->fac);
     free(b->arena);
     free(b);
@@ -153,6 +161,12 @@ enum geod_err snapshot_builder_add(struct snapshot_builder *b, const struct faci
     return GEOD_OK;
 }
 
+void snapshot_builder_prebuilt(struct snapshot_builder *b, const struct snapshot_prebuilt *p)
+{
+    b->pre = *p;
+    b->has_pre = true;
+}
+
 void snapshot_builder_pinyin(struct snapshot_builder *b, const struct pinyin_table *pt,
                              const struct pinyin_overrides *ov)
 {
@@ -197,6 +211,56 @@ static enum geod_err build_enterprises(struct snapshot_builder *b, struct snapsh
     return rc ? rc : enterprises_builder_finish(eb, s->pinyin, s->overrides, &s->ent);
 }
 
+/* divisions_find for many codes: an open-addressing table of the 12-character codes (others
+ * never match a 12-character code). */
+struct code_table {
+    int32_t *slot; /* division index + 1, 0 for empty */
+    size_t mask;
+};
+
+static uint64_t code_hash(const char *c)
+{
+    uint64_t a, b = 0;
+    memcpy(&a, c, 8);
+    memcpy(&b, c + 8, 4);
+    uint64_t h = a * 0x9E3779B97F4A7C15ull ^ b * 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 31; /* the low bits of a product see only the low bits of its factors */
+    h *= 0xff51afd7ed558ccdull;
+    return h ^ h >> 29;
+}
+
+static bool code_table_new(const struct divisions *d, struct code_table *t)
+{
+    size_t cap = 16;
+    while (cap < 2 * d->n)
+        cap *= 2;
+    t->mask = cap - 1;
+    if (!(t->slot = calloc(cap, sizeof *t->slot)))
+        return false;
+    for (size_t i = 0; i < d->n; i++) {
+        const char *c = d->d[i].code;
+        if (strlen(c) != 12)
+            continue;
+        size_t h = code_hash(c) & t->mask;
+        while (t->slot[h] && memcmp(d->d[t->slot[h] - 1].code, c, 12))
+            h = (h + 1) & t->mask;
+        if (!t->slot[h])
+            t->slot[h] = (int32_t)i + 1;
+    }
+    return true;
+}
+
+static int32_t code_table_find(const struct code_table *t, const struct divisions *d,
+                               const char *code)
+{
+    if (strnlen(code, 13) != 12)
+        return -1;
+    for (size_t h = code_hash(code) & t->mask; t->slot[h]; h = (h + 1) & t->mask)
+        if (!memcmp(d->d[t->slot[h] - 1].code, code, 12))
+            return t->slot[h] - 1;
+    return -1;
+}
+
 /* For each division, its community_center facilities (whose division_code is its code) by
  * ascending id, and the first of them as the one responsible. */
 static enum geod_err link_responsible(struct snapshot *s)
@@ -212,7 +276,8 @@ static enum geod_err link_responsible(struct snapshot *s)
         ncc += s->fac[i].cat == cc && s->fac[i].division_code;
     int32_t *dv = malloc((ncc ? ncc : 1) * sizeof *dv);
     s->cc_id = malloc((ncc ? ncc : 1) * sizeof *s->cc_id);
-    if (!dv || !s->cc_id) {
+    struct code_table ct = {0};
+    if (!dv || !s->cc_id || !code_table_new(s->div, &ct)) {
         free(dv);
         return GEOD_ENOMEM;
     }
@@ -220,11 +285,12 @@ static enum geod_err link_responsible(struct snapshot *s)
         const struct facility *f = &s->fac[i];
         if (f->cat != cc || !f->division_code)
             continue;
-        dv[j] = divisions_find(s->div, f->division_code, strlen(f->division_code));
+        dv[j] = code_table_find(&ct, s->div, f->division_code);
         if (dv[j] >= 0)
             s->cc_at[dv[j] + 1]++;
         j++;
     }
+    free(ct.slot);
     for (size_t d = 0; d < nd; d++)
         s->cc_at[d + 1] += s->cc_at[d];
     uint32_t *fill = malloc((nd ? nd : 1) * sizeof *fill);
@@ -291,6 +357,36 @@ static const char *str_at(const char *arena, size_t off)
     return off == NO_STR ? NULL : arena + off;
 }
 
+/* The prebuilt records and indexes into s, which owns them from here (even on failure). */
+static enum geod_err take_prebuilt(struct snapshot_builder *b, struct snapshot *s)
+{
+    const struct snapshot_prebuilt *p = &b->pre;
+    b->has_pre = false;
+    s->fac = p->fac;
+    s->n = s->nfac = p->n;
+    s->arena = p->arena;
+    s->arena_len = p->arena_len;
+    s->tree = p->tree;
+    s->clusters = p->clusters;
+    s->release = p->release;
+    s->release_ctx = p->release_ctx;
+    s->max_id = p->n ? p->fac[p->n - 1].id : 0;
+    s->ncat = p->ncat;
+    for (size_t c = 0; c < p->ncat; c++) {
+        s->cats[c].id = s->arena + p->cat_id[c];
+        s->cats[c].name_zh = s->arena + p->cat_name[c];
+    }
+    bool dense = s->max_id <= 2 * p->n + (1u << 20);
+    if (dense && !(s->slot = calloc((size_t)s->max_id + 1, sizeof *s->slot)))
+        return GEOD_ENOMEM;
+    for (size_t i = 0; i < p->n; i++) {
+        if (s->slot)
+            s->slot[p->fac[i].id] = (uint32_t)i + 1;
+        s->cats[p->fac[i].cat].count++;
+    }
+    return GEOD_OK;
+}
+
 enum geod_err snapshot_builder_finish(struct snapshot_builder *b, uint64_t generation,
                                       struct snapshot **out)
 {
@@ -303,6 +399,11 @@ enum geod_err snapshot_builder_finish(struct snapshot_builder *b, uint64_t gener
     if (!s)
         goto done;
     atomic_init(&s->refs, 1);
+    s->generation = generation;
+    if (b->has_pre) {
+        rc = take_prebuilt(b, s);
+        goto parts;
+    }
     bool sorted = true; /* the store hands records over by id: no need to sort them again */
     for (size_t i = 1; i < b->n && sorted; i++)
         sorted = b->fac[i - 1].f.id < b->fac[i].f.id;
@@ -352,6 +453,10 @@ enum geod_err snapshot_builder_finish(struct snapshot_builder *b, uint64_t gener
     }
     s->fac = fac;
     fac = NULL;
+    rc = GEOD_OK;
+parts:
+    if (rc)
+        goto done;
     s->pinyin = b->pt;
     s->overrides = b->ov;
     if (b->shared) {
@@ -372,14 +477,17 @@ enum geod_err snapshot_builder_finish(struct snapshot_builder *b, uint64_t gener
         if (!s->div && divisions_builder_new(&db) == GEOD_OK)
             divisions_builder_finish(db, &s->div); /* an empty table */
         s->parts->div = s->div;
-        if (!s->div || (rc = link_responsible(s)) || (rc = index_division_names(s)))
+        if (!s->div || (rc = link_responsible(s)))
+            goto done;
+        if ((rc = index_division_names(s)))
             goto done;
         s->parts->div_names = s->div_names;
         if ((rc = build_enterprises(b, s)))
             goto done;
         s->parts->ent = s->ent;
     }
-    rc = build_indexes(items, b->n, s);
+    if (!s->tree)
+        rc = build_indexes(items, b->n, s);
 done:
     free(items);
     free(fac);
@@ -416,9 +524,13 @@ void snapshot_free(struct snapshot *s)
     free(s->responsible);
     free(s->cc_at);
     free(s->cc_id);
-    free((void *)s->fac);
     free(s->slot);
-    free(s->arena);
+    if (s->release) {
+        s->release(s->release_ctx);
+    } else {
+        free((void *)s->fac);
+        free(s->arena);
+    }
     free(s);
 }
 

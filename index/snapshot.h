@@ -96,6 +96,10 @@ struct snapshot {
                      * when ids are sparse (then a binary search over fac) */
     char *arena;
     size_t arena_len;
+    void (*release)(void *ctx); /* non-NULL: fac and arena lie in memory the snapshot does not
+                                 * own (a snapshot file, snapshot_file.h), handed back by
+                                 * release(release_ctx) when the snapshot goes */
+    void *release_ctx;
 };
 
 struct snapshot_builder;

@@ -59,6 +59,25 @@ size_t snapshot_delta_bytes(const struct snapshot_delta *d);
 /* The base record with this id (s full, or the base's fields of a derived s), or NULL. */
 const struct facility *snapshot_base_get(const struct snapshot *s, uint32_t id);
 
+/* Records and indexes made elsewhere (snapshot_file.c), for snapshot_builder_finish to take
+ * over instead of building them: fac[0..n) by ascending id, valid categories and strings inside
+ * arena, tree and clusters over them; category c's id and Chinese name at arena offsets
+ * cat_id[c] and cat_name[c]. release (may be NULL) is called when the snapshot goes (or
+ * when finish fails), after tree and clusters are freed; fac and arena are then not freed. */
+struct snapshot_prebuilt {
+    struct facility *fac;
+    size_t n;
+    char *arena;
+    size_t arena_len;
+    size_t ncat;
+    size_t cat_id[RTREE_MAX_CATEGORIES], cat_name[RTREE_MAX_CATEGORIES];
+    struct rtree *tree;
+    struct cluster_index *clusters;
+    void (*release)(void *ctx);
+    void *release_ctx;
+};
+void snapshot_builder_prebuilt(struct snapshot_builder *b, const struct snapshot_prebuilt *p);
+
 /* One more holder of p (snapshot.c's shared divisions, names and enterprises). */
 void snapshot_parts_retain(struct snapshot_parts *p);
 
