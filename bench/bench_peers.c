@@ -154,6 +154,22 @@ struct ctx {
     const char *self_dir;
 };
 
+/* rtree_query.coords over the store's points (cdata: struct ctx), which are in order of id. */
+static void store_coords(const void *cdata, uint32_t id, double *lon, double *lat)
+{
+    const struct ctx *c = cdata;
+    size_t lo = 0, hi = c->nsp;
+    while (lo + 1 < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (c->sp[mid].id <= id)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    *lon = c->sp[lo].lon;
+    *lat = c->sp[lo].lat;
+}
+
 static const char *PG_XY = "ST_SetSRID(ST_MakePoint($1::float8, $2::float8), 4326)";
 
 static void pg_target(struct ol_target *t, const char *sql, int params)
@@ -318,6 +334,8 @@ static bool check_row(struct ctx *c, struct row *r)
         struct rtree_query rq = r->oracle;
         rq.lon = c->q[i].lon;
         rq.lat = c->q[i].lat;
+        rq.coords = store_coords;
+        rq.cdata = c;
         if (!peer_ask(pc, &r->rs.reqs[i], r->msgpack, ids, 64, &n) ||
             rtree_nearest(c->tree, &rq, s, hits, &m))
             break;
@@ -397,8 +415,9 @@ static struct srv_point *read_store(const char *db, size_t *n)
     struct srv_point *p = malloc(cap * sizeof *p);
     *n = 0;
     if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) ||
-        sqlite3_prepare_v2(h, "SELECT id, lon, lat, category FROM facility WHERE deleted = 0", -1,
-                           &st, NULL))
+        sqlite3_prepare_v2(
+            h, "SELECT id, lon, lat, category FROM facility WHERE deleted = 0 ORDER BY id", -1, &st,
+            NULL))
         return NULL;
     while (sqlite3_step(st) == SQLITE_ROW) {
         if (*n == cap)

@@ -184,6 +184,13 @@ void gen_points(enum gen_mode mode, uint64_t seed, struct gen_point *out, size_t
     }
 }
 
+void gen_coords(const void *pts, uint32_t id, double *lon, double *lat)
+{
+    const struct gen_point *p = (const struct gen_point *)pts + (id - 1);
+    *lon = p->lon;
+    *lat = p->lat;
+}
+
 void gen_queries(const struct gen_point *pts, size_t n, uint64_t seed, struct gen_query *out,
                  size_t q)
 {

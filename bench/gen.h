@@ -58,6 +58,9 @@ void gen_points(enum gen_mode mode, uint64_t seed, struct gen_point *out, size_t
 void gen_queries(const struct gen_point *pts, size_t n, uint64_t seed, struct gen_query *out,
                  size_t q);
 
+/* rtree_query.coords over pts = a gen_points array (cdata): point id is pts[id - 1]. */
+void gen_coords(const void *pts, uint32_t id, double *lon, double *lat);
+
 /* FNV-1a over the points' coordinate bits and categories, independent of byte order. */
 uint64_t gen_hash(const struct gen_point *pts, size_t n);
 

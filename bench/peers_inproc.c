@@ -29,8 +29,8 @@ static double timer_ns(void)
 
 /* p50 of single timed queries for `seconds` (at most NQ), less the timer; *qps over the loop. */
 static double time_queries(const struct gen_query *q, size_t nq, int engine, struct rtree *t,
-                           struct knn_sqlite *sq, uint64_t mask, double seconds, double tns,
-                           double *qps)
+                           const struct gen_point *pts, struct knn_sqlite *sq, uint64_t mask,
+                           double seconds, double tns, double *qps)
 {
     double *lat = malloc(nq * sizeof *lat);
     struct rtree_scratch *s;
@@ -42,8 +42,13 @@ static double time_queries(const struct gen_query *q, size_t nq, int engine, str
     for (; n < nq; n++) {
         double a = now();
         if (engine == 0) {
-            struct rtree_query rq = {
-                .lon = q[n].lon, .lat = q[n].lat, .k = 10, .max_m = INFINITY, .cat_mask = mask};
+            struct rtree_query rq = {.lon = q[n].lon,
+                                     .lat = q[n].lat,
+                                     .k = 10,
+                                     .max_m = INFINITY,
+                                     .cat_mask = mask,
+                                     .coords = gen_coords,
+                                     .cdata = pts};
             rtree_nearest(t, &rq, s, hits, &m);
         } else {
             knn_sqlite_nearest(sq, q[n].lon, q[n].lat, ids, &m);
@@ -111,7 +116,9 @@ bool inproc_run(const struct gen_point *pts, size_t n, const struct gen_query *q
                                          .lat = q[i].lat,
                                          .k = 10,
                                          .max_m = INFINITY,
-                                         .cat_mask = e ? 2 : ~0ull};
+                                         .cat_mask = e ? 2 : ~0ull,
+                                         .coords = gen_coords,
+                                         .cdata = pts};
                 rtree_nearest(t, &rq, s, hits, &gn);
                 for (size_t j = 0; j < gn; j++)
                     got[j] = hits[j].id;
@@ -128,10 +135,11 @@ bool inproc_run(const struct gen_point *pts, size_t n, const struct gen_query *q
         ip->same_pct[e] = (double)same[e];
     double tns = timer_ns(), secs = seconds;
     for (int run = 0; run < runs; run++) {
-        ip->p50[0][run] = time_queries(q, nq, 0, t, NULL, ~0ull, secs, tns, &ip->qps[0][run]);
-        ip->p50[1][run] = time_queries(q, nq, 0, t, NULL, 2, secs, tns, &ip->qps[1][run]);
+        ip->p50[0][run] = time_queries(q, nq, 0, t, pts, NULL, ~0ull, secs, tns, &ip->qps[0][run]);
+        ip->p50[1][run] = time_queries(q, nq, 0, t, pts, NULL, 2, secs, tns, &ip->qps[1][run]);
         if (have_sq)
-            ip->p50[2][run] = time_queries(q, nq, 1, NULL, sq, 0, secs, tns, &ip->qps[2][run]);
+            ip->p50[2][run] =
+                time_queries(q, nq, 1, NULL, NULL, sq, 0, secs, tns, &ip->qps[2][run]);
     }
     ip->have_sqlite = have_sq;
     knn_sqlite_free(sq);

@@ -287,6 +287,13 @@ static bool accept_id(void *udata, uint32_t id) /* rtree_nearest: ids are enterp
            in_district(f, &f->t->e[i]);
 }
 
+static void coords(const void *cdata, uint32_t id, double *lon, double *lat) /* rtree_nearest */
+{
+    const struct enterprise *e = enterprises_get(cdata, id);
+    *lon = e->lon;
+    *lat = e->lat;
+}
+
 /* names_search asks accept about every name that matches as long as it has not found `limit`
  * accepted ones: refusing them all makes it enumerate the whole match set. */
 static bool collect(void *udata, uint32_t idx)
@@ -318,6 +325,8 @@ static enum geod_err by_distance(const struct enterprises *t, const struct enter
         .cat_mask = 1,
         .accept = q->q || q->district ? accept_id : NULL,
         .udata = f,
+        .coords = coords,
+        .cdata = t,
     };
     size_t m = 0;
     if (!rc)

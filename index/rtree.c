@@ -4,7 +4,8 @@
  * a box: it bounds the chord to any point inside, which bounds the geodesic distance (to
  * CHORD_SLACK; geodesic.h). Candidates are collected by chord and then ordered by intervals known
  * to hold their exact (geo_inverse) distance: from the chord, narrowed to the fast formula and
- * then to geo_inverse only when a comparison needs it; equal exact distances order by id. Every
+ * then to geo_inverse only when a comparison needs it (of the exact lon/lat, which the tree does
+ * not keep: it asks the caller, rtree_query.coords); equal exact distances order by id. Every
  * decision is therefore the exact one ("candidates" below). */
 #include "index/geodesic.h"
 #include "index/rtree_impl.h"
@@ -118,7 +119,7 @@ static void refine(const struct search *x, struct cand *c)
 {
     if (c->state == CHORD && c->c <= GEO_FAST_MAX_M) {
         double xyz[3];
-        rtree_point(x->t, c->pos, NULL, NULL, xyz);
+        rtree_point(x->t, c->pos, xyz);
         /* the point is within err of xyz, which moves the distance by at most as much */
         double d = geo_fast(&x->o, xyz, c->c);
         double e = geo_fast_err(d) + x->t->err;
@@ -126,8 +127,9 @@ static void refine(const struct search *x, struct cand *c)
         c->hi = d + e;
         c->state = FAST;
     } else if (c->state != EXACT) {
-        c->lo = c->hi =
-            geo_inverse(x->q->lon, x->q->lat, x->t->lon[c->pos], x->t->lat[c->pos], NULL);
+        double lon, lat; /* the caller's exact coordinates: the tree keeps none */
+        x->q->coords(x->q->cdata, c->id, &lon, &lat);
+        c->lo = c->hi = geo_inverse(x->q->lon, x->q->lat, lon, lat, NULL);
         c->state = EXACT;
     }
 }
@@ -472,7 +474,7 @@ enum geod_err rtree_nearest(const struct rtree *t, const struct rtree_query *q,
 {
     *n_out = 0;
     if (q->k == 0 || !(q->lon >= -180 && q->lon <= 180 && q->lat >= -90 && q->lat <= 90) ||
-        isnan(q->max_m) || q->max_m < 0)
+        isnan(q->max_m) || q->max_m < 0 || !q->coords)
         return GEOD_EINVAL;
     if (t->n == 0)
         return GEOD_OK;

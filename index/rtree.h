@@ -1,7 +1,8 @@
 /* rtree.h - a static R-tree over points on the WGS-84 ellipsoid: built in bulk (tiled top-down),
  * never modified, answering exact nearest-K and radius queries ordered by geodesic distance,
  * ties by id, with category filters. Thread-safe for concurrent queries (each with its own
- * scratch). It does no I/O. */
+ * scratch). It does no I/O. It keeps no copy of the exact coordinates: a query that needs one
+ * asks the caller (struct rtree_query's coords), whose records hold them anyway. */
 #ifndef GEOD_RTREE_H
 #define GEOD_RTREE_H
 
@@ -16,7 +17,7 @@
 
 struct rtree_item {
     double lon, lat; /* WGS-84 degrees */
-    uint32_t id;     /* the caller's id; orders equal distances */
+    uint32_t id;     /* the caller's id, unique: orders equal distances, names it to coords */
     uint8_t cat;     /* category, < RTREE_MAX_CATEGORIES */
 };
 
@@ -33,6 +34,10 @@ struct rtree_query {
     bool has_after;
     double after_m;
     uint32_t after_id;
+    /* required: item id's lon and lat, bit for bit as given to rtree_build (the caller's records
+     * must outlive the tree); called only where an order needs the exact geodesic distance */
+    void (*coords)(const void *cdata, uint32_t id, double *lon, double *lat);
+    const void *cdata;
 };
 
 struct rtree_hit {
@@ -44,16 +49,17 @@ struct rtree_hit {
 struct rtree;
 struct rtree_scratch; /* per-thread working memory for queries */
 
-/* Builds a tree over a copy of items[0..n). */
+/* Builds a tree over items[0..n): it copies their ids and categories and stores their positions
+ * approximately (ECEF, quantized); the exact lon/lat stay the caller's (rtree_query.coords). */
 enum geod_err rtree_build(const struct rtree_item *items, size_t n, struct rtree **out);
 void rtree_free(struct rtree *t);
 
 size_t rtree_count(const struct rtree *t);
-size_t rtree_bytes(const struct rtree *t); /* memory held by the tree */
+size_t rtree_bytes(const struct rtree *t); /* memory held by the tree (not the caller's records) */
 
-/* Position pos's coordinates: lon/lat (degrees, exact) and ECEF (metres, as stored: within
- * 1e-4 m for a leaf 1000 km across, far closer in a city); any pointer may be NULL. */
-void rtree_point(const struct rtree *t, uint32_t pos, double *lon, double *lat, double xyz[3]);
+/* Position pos's ECEF coordinates (metres, as stored: within 1e-4 m for a leaf 1000 km across,
+ * far closer in a city). */
+void rtree_point(const struct rtree *t, uint32_t pos, double xyz[3]);
 
 enum geod_err rtree_scratch_new(struct rtree_scratch **out);
 void rtree_scratch_free(struct rtree_scratch *s);

@@ -9,7 +9,8 @@
  * touches one contiguous block per level. Boxes are ECEF metres from the tree's origin as floats
  * rounded outwards, so a box always contains its points exactly; each node also keeps the union
  * of its points' category bits. Padding slots have NaN boxes (every comparison with them fails)
- * and an empty mask. Large arrays ask for huge pages.
+ * and an empty mask. Large arrays ask for huge pages. The exact lon/lat are not kept (16 bytes a
+ * point, more than the rest of the tree): the rare query that needs them asks the caller by id.
  *
  * Rare categories. A filter on a category of 2 % of the points finds about one match per leaf
  * it reads, so a nearest-10 reads dozens of leaves. A tree of RARE_MIN_N points or more therefore
@@ -243,12 +244,10 @@ static enum geod_err build_levels(struct rtree *t, const double (*xyz)[3])
 
 static enum geod_err alloc_points(struct rtree *t, size_t n)
 {
-    size_t nb = (n + LEAF - 1) / LEAF, m = n ? n : 1;
+    size_t nb = (n + LEAF - 1) / LEAF;
     t->n = n;
     t->pts = block_alloc((nb ? nb : 1) * sizeof *t->pts);
-    t->lon = malloc(m * sizeof *t->lon);
-    t->lat = malloc(m * sizeof *t->lat);
-    if (!t->pts || !t->lon || !t->lat)
+    if (!t->pts)
         return GEOD_ENOMEM;
     memset(t->pts, 0, (nb ? nb : 1) * sizeof *t->pts);
     return GEOD_OK;
@@ -356,8 +355,6 @@ static enum geod_err build_tree(const struct rtree_item *items, size_t n, struct
         p->id[PIN(pos)] = it->id;
         p->cat[PIN(pos)] = it->cat;
         p->count++;
-        t->lon[pos] = it->lon;
-        t->lat[pos] = it->lat;
     }
     for (size_t b = 0; b < (n + LEAF - 1) / LEAF; b++) {
         quantize_leaf(&t->pts[b], xyz + b * LEAF);
@@ -411,8 +408,6 @@ void rtree_free(struct rtree *t)
         for (int i = 0; i < MAX_LEVELS; i++)
             free(t->level[i].blk);
         free(t->pts);
-        free(t->lon);
-        free(t->lat);
         free(t->rare_pos);
     }
     rtree_free(t->rare);
@@ -426,8 +421,7 @@ size_t rtree_count(const struct rtree *t)
 
 size_t rtree_bytes(const struct rtree *t)
 {
-    size_t b =
-        sizeof *t + (t->n + LEAF - 1) / LEAF * sizeof(struct pblk) + t->n * 2 * sizeof(double);
+    size_t b = sizeof *t + (t->n + LEAF - 1) / LEAF * sizeof(struct pblk);
     for (int i = 0; i < t->nlevels; i++)
         b += nblocks(t->level[i].count) * sizeof(struct nblk);
     if (t->rare)
@@ -435,17 +429,22 @@ size_t rtree_bytes(const struct rtree *t)
     return b;
 }
 
-void rtree_point(const struct rtree *t, uint32_t pos, double *lon, double *lat, double xyz[3])
+void rtree_point(const struct rtree *t, uint32_t pos, double xyz[3])
 {
-    if (lon)
-        *lon = t->lon[pos];
-    if (lat)
-        *lat = t->lat[pos];
-    if (xyz) {
-        const struct pblk *p = &PBLK(t, pos);
-        for (int a = 0; a < 3; a++)
-            xyz[a] = p->base[a] + (double)p->q[a][PIN(pos)] * p->step;
-    }
+    const struct pblk *p = &PBLK(t, pos);
+    for (int a = 0; a < 3; a++)
+        xyz[a] = p->base[a] + (double)p->q[a][PIN(pos)] * p->step;
+}
+
+/* Are the stored points r:p and t:pos, each within its leaf's err of its true point, the same? */
+static bool same_point(const struct rtree *r, uint32_t p, const struct rtree *t, uint32_t pos)
+{
+    double a[3], b[3], d2 = 0;
+    rtree_point(r, p, a);
+    rtree_point(t, pos, b);
+    for (int i = 0; i < 3; i++)
+        d2 += (a[i] - b[i]) * (a[i] - b[i]);
+    return sqrt(d2) <= PBLK(r, p).err + PBLK(t, pos).err;
 }
 
 /* The rare tree holds exactly this tree's points of rare_mask, each once, as they are here. */
@@ -464,8 +463,8 @@ static bool check_rare(const struct rtree *t)
     for (size_t p = 0; ok && p < r->n; p++) {
         uint32_t pos = t->rare_pos[p];
         ok = pos < t->n && !seen[pos] && PBLK(r, p).id[PIN(p)] == PBLK(t, pos).id[PIN(pos)] &&
-             PBLK(r, p).cat[PIN(p)] == PBLK(t, pos).cat[PIN(pos)] && r->lon[p] == t->lon[pos] &&
-             r->lat[p] == t->lat[pos];
+             PBLK(r, p).cat[PIN(p)] == PBLK(t, pos).cat[PIN(pos)] &&
+             same_point(r, (uint32_t)p, t, pos);
         if (ok)
             seen[pos] = 1;
     }
@@ -495,7 +494,7 @@ bool rtree_check(const struct rtree *t)
             }
             /* the true point is in the box; its reconstruction is within err of it */
             double xyz[3];
-            rtree_point(t, (uint32_t)pos, NULL, NULL, xyz);
+            rtree_point(t, (uint32_t)pos, xyz);
             for (int a = 0; a < 3; a++) {
                 double rel = xyz[a] - t->origin[a];
                 if (!(k->lo[a][IN(i)] - p->err <= rel && rel <= k->hi[a][IN(i)] + p->err))

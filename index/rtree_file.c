@@ -3,7 +3,7 @@
  * layout (rtree_impl.h) changes this file and SNAPSHOT_FILE_FORMAT.
  *
  * Sections: struct rtree (pointers zeroed), the leaves (ceil(n / LEAF) blocks, at least one),
- * lon and lat (n doubles each, at least one), then each level's node blocks, bottom up; then,
+ * then each level's node blocks, bottom up; then,
  * when rare_mask is not 0, the tree of the rare points (the same sections, recursively) and its
  * rare_pos (rare->n positions in this tree). */
 #include "index/rtree_impl.h"
@@ -22,17 +22,14 @@ void rtree_file_put(const struct rtree *t, struct snapshot_file_writer *w)
 {
     struct rtree h = *t;
     h.pts = NULL;
-    h.lon = h.lat = NULL;
     for (int i = 0; i < MAX_LEVELS; i++)
         h.level[i].blk = NULL;
     h.mapped = false;
     h.rare = NULL;
     h.rare_pos = NULL;
     snapshot_file_put_copy(w, &h, sizeof h);
-    size_t nb = (t->n + LEAF - 1) / LEAF, m = t->n ? t->n : 1;
+    size_t nb = (t->n + LEAF - 1) / LEAF;
     snapshot_file_put(w, t->pts, (nb ? nb : 1) * sizeof *t->pts);
-    snapshot_file_put(w, t->lon, m * sizeof *t->lon);
-    snapshot_file_put(w, t->lat, m * sizeof *t->lat);
     for (int i = 0; i < t->nlevels; i++)
         snapshot_file_put(w, t->level[i].blk, nblocks(t->level[i].count) * sizeof(struct nblk));
     if (t->rare_mask) {
@@ -41,7 +38,8 @@ void rtree_file_put(const struct rtree *t, struct snapshot_file_writer *w)
     }
 }
 
-/* The rare tree holds only points of rare_mask, each the point at its rare_pos in t. */
+/* The rare tree holds only points of rare_mask, each the point at its rare_pos in t (same id and
+ * category; exact coordinates come by id from the caller's records, rtree.h). */
 static bool rare_ok(const struct rtree *t)
 {
     const struct rtree *r = t->rare;
@@ -49,8 +47,7 @@ static bool rare_ok(const struct rtree *t)
         uint32_t pos = t->rare_pos[p];
         if (pos >= t->n || PBLK(r, p).id[PIN(p)] != PBLK(t, pos).id[PIN(pos)] ||
             PBLK(r, p).cat[PIN(p)] != PBLK(t, pos).cat[PIN(pos)] ||
-            !(t->rare_mask >> PBLK(r, p).cat[PIN(p)] & 1) || r->lon[p] != t->lon[pos] ||
-            r->lat[p] != t->lat[pos])
+            !(t->rare_mask >> PBLK(r, p).cat[PIN(p)] & 1))
             return false;
     }
     return true;
@@ -96,10 +93,9 @@ static enum geod_err take(struct snapshot_file_reader *r, size_t n, size_t max_n
     t->rare = NULL;
     t->rare_pos = NULL;
     t->pts = NULL;
-    t->lon = t->lat = NULL;
     for (int i = 0; i < MAX_LEVELS; i++)
         t->level[i].blk = NULL;
-    size_t nb = (n + LEAF - 1) / LEAF, m = n ? n : 1;
+    size_t nb = (n + LEAF - 1) / LEAF;
     bool ok = t->n == n && n <= UINT32_MAX && t->nlevels >= 0 && t->nlevels <= MAX_LEVELS;
     /* the level counts the builder makes: leaves, then ceil(count / FANOUT) up to one */
     size_t count = nb;
@@ -112,8 +108,6 @@ static enum geod_err take(struct snapshot_file_reader *r, size_t n, size_t max_n
     }
     if (ok) {
         t->pts = snapshot_file_take(r, snapshot_file_mul(nb ? nb : 1, sizeof *t->pts));
-        t->lon = snapshot_file_take(r, snapshot_file_mul(m, sizeof *t->lon));
-        t->lat = snapshot_file_take(r, snapshot_file_mul(m, sizeof *t->lat));
         for (int i = 0; i < t->nlevels; i++)
             t->level[i].blk =
                 snapshot_file_take(r, nblocks(t->level[i].count) * sizeof(struct nblk));

@@ -48,9 +48,7 @@ struct rtree {
     double origin[3]; /* ECEF metres; boxes are stored relative to it */
     double max_abs;   /* the largest |coordinate| of any box, relative to origin */
     double err;       /* the largest leaf err: every stored point is within it of the true one */
-    struct pblk *pts; /* [ceil(n / LEAF)], tiled in (lon, lat) */
-    double *lon;      /* [n] degrees, by position */
-    double *lat;      /* [n] */
+    struct pblk *pts; /* [ceil(n / LEAF)], tiled in (lon, lat); exact lon/lat are the caller's */
     int nlevels;      /* 0 when n == 0 */
     struct level level[MAX_LEVELS];
     uint64_t rare_mask; /* categories whose points are also all in `rare`; 0 without it */

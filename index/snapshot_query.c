@@ -67,6 +67,22 @@ static bool visible(void *udata, uint32_t id)
     return !v->q->accept || v->q->accept(v->q->udata, id);
 }
 
+/* rtree_query.coords of the base's tree (its items are the base's records: the delta's hidden
+ * ones too) and of the delta's (its live records). */
+static void base_coords(const void *cdata, uint32_t id, double *lon, double *lat)
+{
+    const struct facility *f = snapshot_base_get(cdata, id);
+    *lon = f->lon;
+    *lat = f->lat;
+}
+
+static void delta_coords(const void *cdata, uint32_t id, double *lon, double *lat)
+{
+    const struct facility *f = snapshot_get(cdata, id);
+    *lon = f->lon;
+    *lat = f->lat;
+}
+
 /* Does (fa at about da) come before (fb at about db) in the exact order? */
 static bool before(const struct rtree_query *q, const struct facility *fa, double da,
                    const struct facility *fb, double db)
@@ -89,6 +105,8 @@ enum geod_err snapshot_nearest(const struct snapshot *s, const struct rtree_quer
     const struct snapshot_delta *d = s->delta;
     size_t na = 0, nb = 0;
     struct rtree_query bq = *q;
+    bq.coords = base_coords;
+    bq.cdata = s;
     struct visible v = {s, q};
     if (d && d->nhidden) {
         bq.accept = visible;
@@ -99,6 +117,8 @@ enum geod_err snapshot_nearest(const struct snapshot *s, const struct rtree_quer
         /* with k from the base, a delta record farther than the k-th cannot enter the answer:
          * its exact distance is at most the k-th's estimate plus the tolerance */
         struct rtree_query dq = *q;
+        dq.coords = delta_coords;
+        dq.cdata = s;
         if (na == q->k && sc->a[na - 1].distance_m + 2 * RTREE_DISTANCE_TOL < dq.max_m)
             dq.max_m = sc->a[na - 1].distance_m + 2 * RTREE_DISTANCE_TOL;
         rc = rtree_nearest(d->tree, &dq, sc->rs, sc->b, &nb);

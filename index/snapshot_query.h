@@ -20,8 +20,9 @@ enum geod_err snapshot_scratch_new(struct snapshot_scratch **out);
 void snapshot_scratch_free(struct snapshot_scratch *s);
 
 /* rtree_nearest over s's live facilities (q's accept sees facility ids; snapshot_get(s, id)
- * gives the record): the up to q->k nearest passing every filter, by geodesic distance then id,
- * into out[0..*n_out) (room for q->k). GEOD_ENOMEM. */
+ * gives the record; q's coords and cdata are ignored: the snapshot supplies its own): the up to
+ * q->k nearest passing every filter, by geodesic distance then id, into out[0..*n_out) (room for
+ * q->k). GEOD_ENOMEM. */
 enum geod_err snapshot_nearest(const struct snapshot *s, const struct rtree_query *q,
                                struct snapshot_scratch *sc, struct snapshot_hit *out,
                                size_t *n_out);

@@ -122,6 +122,39 @@ static struct rtree_item *make_items(enum shape sh, size_t n)
     return it;
 }
 
+/* rtree_query.coords over make_items' items, whose ids are a permutation of 0..n-1: the tree
+ * keeps no exact coordinates and asks for them by id. Counts its calls. */
+struct by_id {
+    const struct rtree_item *it;
+    uint32_t *at; /* [id] the item's index */
+    size_t calls;
+};
+
+static struct by_id *by_id_new(const struct rtree_item *it, size_t n)
+{
+    struct by_id *b = calloc(1, sizeof *b);
+    b->it = it;
+    b->at = malloc((n ? n : 1) * sizeof *b->at);
+    for (size_t i = 0; i < n; i++)
+        b->at[it[i].id] = (uint32_t)i;
+    return b;
+}
+
+static void by_id_free(struct by_id *b)
+{
+    free(b->at);
+    free(b);
+}
+
+static void item_coords(const void *cdata, uint32_t id, double *lon, double *lat)
+{
+    struct by_id *b = (struct by_id *)cdata; /* the test's own: counting is all it writes */
+    const struct rtree_item *p = &b->it[b->at[id]];
+    b->calls++;
+    *lon = p->lon;
+    *lat = p->lat;
+}
+
 static bool odd_id(void *udata, uint32_t id)
 {
     (void)udata;
@@ -129,9 +162,11 @@ static bool odd_id(void *udata, uint32_t id)
 }
 
 static void random_query(enum shape sh, const struct rtree_item *it, size_t n,
-                         struct rtree_query *q)
+                         const struct by_id *b, struct rtree_query *q)
 {
     memset(q, 0, sizeof *q);
+    q->coords = item_coords;
+    q->cdata = b;
     if (positions(sh) == WORLD) {
         q->lon = (urand() * 2 - 1) * 180;
         q->lat = (urand() * 2 - 1) * 90;
@@ -156,9 +191,11 @@ static void random_query(enum shape sh, const struct rtree_item *it, size_t n,
         q->accept = odd_id;
 }
 
-static int check_against_oracle(enum shape sh, size_t n, int queries)
+/* Returns how many queries differ; *exact counts the exact coordinates the tree asked for. */
+static int check_against_oracle(enum shape sh, size_t n, int queries, size_t *exact)
 {
     struct rtree_item *it = make_items(sh, n);
+    struct by_id *b = by_id_new(it, n);
     struct rtree *t = NULL;
     struct rtree_scratch *s = NULL;
     T_CHECK(rtree_build(it, n, &t) == GEOD_OK);
@@ -170,7 +207,7 @@ static int check_against_oracle(enum shape sh, size_t n, int queries)
     int bad = 0, nonempty = 0;
     for (int qi = 0; qi < queries; qi++) {
         struct rtree_query q;
-        random_query(sh, it, n, &q);
+        random_query(sh, it, n, b, &q);
         size_t m = brute_nearest(it, n, &q, BRUTE_GEO_INVERSE, ref), got = 0;
         size_t want = m < q.k ? m : q.k;
         T_CHECK(rtree_nearest(t, &q, s, hit, &got) == GEOD_OK);
@@ -193,9 +230,12 @@ static int check_against_oracle(enum shape sh, size_t n, int queries)
              queries);
     T_CHECKF(nonempty > queries / 3, "%s: only %d of %d queries had answers", shape_name[sh],
              nonempty, queries);
+    if (exact)
+        *exact = b->calls;
     free(ref);
     free(hit);
     free(it);
+    by_id_free(b);
     rtree_scratch_free(s);
     rtree_free(t);
     return bad;
@@ -203,31 +243,31 @@ static int check_against_oracle(enum shape sh, size_t n, int queries)
 
 static void test_clustered(void)
 {
-    check_against_oracle(CLUSTERED, 5000, 1500);
+    check_against_oracle(CLUSTERED, 5000, 1500, NULL);
 }
 
 static void test_uniform(void)
 {
-    check_against_oracle(UNIFORM, 5000, 1500);
+    check_against_oracle(UNIFORM, 5000, 1500, NULL);
 }
 
 static void test_duplicates(void)
 {
-    check_against_oracle(DUPLICATES, 3000, 1000);
+    check_against_oracle(DUPLICATES, 3000, 1000, NULL);
 }
 
 static void test_rare_category(void)
 {
-    check_against_oracle(RARE, 20000, 300);
+    check_against_oracle(RARE, 20000, 300, NULL);
 }
 
 /* Filters on rare categories are answered by the tree of the rare points (and the tree of the
  * rarest among those): the same answers as brute force, with positions of the whole tree. */
 static void test_skewed_categories(void)
 {
-    check_against_oracle(SKEWED, 40000, 500);
-    check_against_oracle(SKEWED_DUP, 30000, 300);
-    check_against_oracle(SKEWED_WORLD, 40000, 300);
+    check_against_oracle(SKEWED, 40000, 500, NULL);
+    check_against_oracle(SKEWED_DUP, 30000, 300, NULL);
+    check_against_oracle(SKEWED_WORLD, 40000, 300, NULL);
     /* the data above does reach both trees: categories 1, 2, 3 are rare, and 2 among them */
     struct rtree_item *it = make_items(SKEWED, 30000);
     struct rtree *t;
@@ -240,12 +280,15 @@ static void test_skewed_categories(void)
 
 static void test_grid_symmetry(void)
 {
-    check_against_oracle(GRID, 2500, 1500);
+    check_against_oracle(GRID, 2500, 1500, NULL);
 }
 
 static void test_world(void)
 {
-    check_against_oracle(WORLD, 4000, 800);
+    /* distances beyond the fast formula's range: the exact ones, from the caller's coordinates */
+    size_t exact = 0;
+    check_against_oracle(WORLD, 4000, 800, &exact);
+    T_CHECKF(exact > 0, "the tree never asked for exact coordinates");
 }
 
 /* Queries thousands of kilometres from a city's points: every point stays a candidate (the
@@ -259,6 +302,7 @@ static void test_far_queries(void)
     struct rtree_scratch *s;
     T_CHECK(rtree_build(it, n, &t) == GEOD_OK);
     T_CHECK(rtree_scratch_new(&s) == GEOD_OK);
+    struct by_id *b = by_id_new(it, n);
     struct brute_ref *ref = malloc(n * sizeof *ref);
     struct rtree_hit hit[50];
     static const double at[][2] = {{-65.7, -30.6}, {-65.6, -30.3}, {0, 0},     {-0.0, 0},
@@ -268,7 +312,9 @@ static void test_far_queries(void)
     for (int qi = 0; qi < 40; qi++) {
         struct rtree_query q = {.k = (uint32_t[]){1, 10, 50}[qi % 3],
                                 .cat_mask = qi % 4 == 3 ? 1ull << 1 : ~0ull,
-                                .max_m = limits[qi % 7]};
+                                .max_m = limits[qi % 7],
+                                .coords = item_coords,
+                                .cdata = b};
         if (qi < 8) {
             q.lon = at[qi][0];
             q.lat = at[qi][1];
@@ -293,6 +339,8 @@ static void test_far_queries(void)
     }
     T_CHECKF(bad == 0, "%d of %d far queries differ from brute force", bad, queries);
     T_CHECKF(nonempty > queries / 2, "only %d of %d far queries had answers", nonempty, queries);
+    T_CHECKF(b->calls > 0, "the exact coordinates were never asked for");
+    by_id_free(b);
     free(ref);
     free(it);
     rtree_scratch_free(s);
@@ -303,6 +351,7 @@ static void test_far_queries(void)
 static void check_paging(enum shape sh, size_t n)
 {
     struct rtree_item *it = make_items(sh, n);
+    struct by_id *b = by_id_new(it, n);
     struct rtree *t;
     struct rtree_scratch *s;
     T_CHECK(rtree_build(it, n, &t) == GEOD_OK);
@@ -311,7 +360,7 @@ static void check_paging(enum shape sh, size_t n)
     struct rtree_hit hit[37];
     for (int qi = 0; qi < 40; qi++) {
         struct rtree_query q;
-        random_query(sh, it, n, &q);
+        random_query(sh, it, n, b, &q);
         q.k = 37;
         q.max_m = 3000 + urand() * 20000;
         q.accept = NULL;
@@ -322,16 +371,16 @@ static void check_paging(enum shape sh, size_t n)
                 T_CHECKF(seen < m && hit[i].id == ref[seen].id, "query %d, item %zu", qi, seen);
             if (got < q.k)
                 break;
-            double lon, lat;
-            rtree_point(t, hit[got - 1].pos, &lon, &lat, NULL);
+            const struct rtree_item *last = &it[b->at[hit[got - 1].id]];
             q.has_after = true;
-            q.after_m = geo_inverse(q.lon, q.lat, lon, lat, NULL);
+            q.after_m = geo_inverse(q.lon, q.lat, last->lon, last->lat, NULL);
             q.after_id = hit[got - 1].id;
         }
         T_CHECKF(seen == m, "query %d: pages hold %zu of %zu", qi, seen, m);
     }
     free(ref);
     free(it);
+    by_id_free(b);
     rtree_scratch_free(s);
     rtree_free(t);
 }
@@ -351,12 +400,22 @@ static void test_edges(void)
     T_CHECK(rtree_scratch_new(&s) == GEOD_OK);
     T_CHECK(rtree_build(NULL, 0, &t) == GEOD_OK);
     T_CHECK(rtree_check(t));
-    struct rtree_query q = {.lon = 114, .lat = 30, .k = 4, .max_m = INFINITY, .cat_mask = ~0ull};
+    struct rtree_item one = {114.1, 30.1, 42, 3};
+    struct by_id b = {&one, (uint32_t[43]){[42] = 0}, 0};
+    struct rtree_query q = {.lon = 114,
+                            .lat = 30,
+                            .k = 4,
+                            .max_m = INFINITY,
+                            .cat_mask = ~0ull,
+                            .coords = item_coords,
+                            .cdata = &b};
     T_CHECK(rtree_nearest(t, &q, s, hit, &got) == GEOD_OK && got == 0);
     rtree_free(t);
-    struct rtree_item one = {114.1, 30.1, 42, 3};
     T_CHECK(rtree_build(&one, 1, &t) == GEOD_OK);
     T_CHECK(rtree_nearest(t, &q, s, hit, &got) == GEOD_OK && got == 1 && hit[0].id == 42);
+    q.coords = NULL; /* the tree has no coordinates of its own: a query must name the caller's */
+    T_CHECK(rtree_nearest(t, &q, s, hit, &got) == GEOD_EINVAL);
+    q.coords = item_coords;
     q.k = 0;
     T_CHECK(rtree_nearest(t, &q, s, hit, &got) == GEOD_EINVAL);
     q.k = 1;

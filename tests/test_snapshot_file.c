@@ -180,6 +180,15 @@ static bool same_cluster(const struct cluster *a, const struct cluster *b)
 }
 
 /* Everything a query can see of a and b is the same. */
+/* rtree_query.coords: the exact position of a record, by id, from the snapshot itself. */
+static void snap_coords(const void *cdata, uint32_t id, double *lon, double *lat)
+{
+    const struct facility *f = snapshot_get(cdata, id);
+    T_CHECKF(f != NULL, "the tree holds id %u, which no record has", id);
+    *lon = f ? f->lon : 0;
+    *lat = f ? f->lat : 0;
+}
+
 static void same_answers(const struct snapshot *a, const struct snapshot *b)
 {
     T_CHECK(a->n == b->n && a->ncat == b->ncat && a->generation == b->generation);
@@ -201,7 +210,10 @@ static void same_answers(const struct snapshot *a, const struct snapshot *b)
                                  .max_m = q % 3 ? INFINITY : 5000,
                                  .cat_mask = q % 2 ? ~0ull : 1ull << (q % 4)};
         size_t na = 0, nb = 0;
+        rq.coords = snap_coords; /* each tree its own snapshot's records */
+        rq.cdata = a;
         T_CHECK(rtree_nearest(a->tree, &rq, sa, ha, &na) == GEOD_OK);
+        rq.cdata = b;
         T_CHECK(rtree_nearest(b->tree, &rq, sb, hb, &nb) == GEOD_OK);
         bad += na != nb || memcmp(ha, hb, na * sizeof *ha) != 0;
     }
@@ -352,10 +364,10 @@ static void damaged_sections(void)
             size_t nh;
             T_CHECK(rtree_scratch_new(&sc) == GEOD_OK);
             struct rtree_query q = {.lon = 114.3, .lat = 30.6, .k = 20, .max_m = INFINITY,
-                                    .cat_mask = ~0ull};
-            if (rtree_nearest(r->tree, &q, sc, hits, &nh) == GEOD_OK)
-                for (size_t h = 0; h < nh; h++)
-                    T_CHECK(snapshot_get(r, hits[h].id) != NULL);
+                                    .cat_mask = ~0ull, .coords = snap_coords, .cdata = r};
+            T_CHECK(rtree_nearest(r->tree, &q, sc, hits, &nh) == GEOD_OK);
+            for (size_t h = 0; h < nh; h++)
+                T_CHECK(snapshot_get(r, hits[h].id) != NULL);
             rtree_scratch_free(sc);
             snapshot_free(r);
         }

@@ -9,6 +9,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* rtree_query.coords: every id a tree read from a file holds is a record's (checked on read). */
+static void coords(const void *cdata, uint32_t id, double *lon, double *lat)
+{
+    const struct facility *f = snapshot_get(cdata, id);
+    if (!f)
+        __builtin_trap();
+    *lon = f->lon;
+    *lat = f->lat;
+}
+
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
 static void release(void *ctx)
@@ -54,7 +64,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     struct rtree_hit hits[8];
     size_t n = 0;
     struct rtree_query q = {.lon = 114.3, .lat = 30.6, .k = 8, .max_m = INFINITY,
-                            .cat_mask = ~0ull};
+                            .cat_mask = ~0ull, .coords = coords, .cdata = s};
     if (rtree_scratch_new(&sc) == GEOD_OK) {
         if (rtree_nearest(s->tree, &q, sc, hits, &n) == GEOD_OK)
             for (size_t i = 0; i < n; i++)
