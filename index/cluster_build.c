@@ -185,24 +185,50 @@ done:
     return rc;
 }
 
-/* The building form of an item: grid position, Morton code, positions in every system (where
- * a conversion is undefined the WGS-84 position stands in, as api/render.c does). */
-static void to_bpoint(const struct rtree_item *it, struct bpoint *b)
+void cluster_prepare(const struct rtree_item *it, struct cluster_prepared *p)
 {
-    b->p = (struct cpoint){.lon = it->lon, .lat = it->lat, .id = it->id};
-    cluster_grid(it->lon, it->lat, &b->p.x, &b->p.y);
-    b->morton = cluster_morton(b->p.x, b->p.y);
-    cluster_positions(it->lon, it->lat, b->pos);
+    p->lon = it->lon;
+    p->lat = it->lat;
+    p->id = it->id;
+    p->cat = it->cat;
+    if (it->lon >= -180 && it->lon <= 180 && it->lat >= -90 && it->lat <= 90) {
+        cluster_grid(it->lon, it->lat, &p->x, &p->y);
+        cluster_positions(it->lon, it->lat, p->pos);
+    } else {
+        p->x = p->y = 0;
+        memset(p->pos, 0, sizeof p->pos);
+    }
 }
 
-enum geod_err cluster_build(const struct rtree_item *items, size_t n, struct cluster_index **out)
+/* The building form of an item: grid position, Morton code, positions in every system (where
+ * a conversion is undefined the WGS-84 position stands in, as api/render.c does), computed now
+ * or taken from its prepared form. */
+static void to_bpoint(const struct rtree_item *it, const struct cluster_prepared *pre,
+                      struct bpoint *b)
+{
+    if (pre) {
+        b->p = (struct cpoint){
+            .lon = pre->lon, .lat = pre->lat, .id = pre->id, .x = pre->x, .y = pre->y};
+        memcpy(b->pos, pre->pos, sizeof b->pos);
+    } else {
+        b->p = (struct cpoint){.lon = it->lon, .lat = it->lat, .id = it->id};
+        cluster_grid(it->lon, it->lat, &b->p.x, &b->p.y);
+        cluster_positions(it->lon, it->lat, b->pos);
+    }
+    b->morton = cluster_morton(b->p.x, b->p.y);
+}
+
+/* The index over items[0..n) or, when items is NULL, pre[0..n). */
+static enum geod_err build(const struct rtree_item *items, const struct cluster_prepared *pre,
+                           size_t n, struct cluster_index **out)
 {
     *out = NULL;
-    for (size_t i = 0; i < n; i++)
-        if (!(items[i].lon >= -180 && items[i].lon <= 180 && items[i].lat >= -90 &&
-              items[i].lat <= 90) ||
-            items[i].cat >= RTREE_MAX_CATEGORIES)
+    for (size_t i = 0; i < n; i++) {
+        double lon = items ? items[i].lon : pre[i].lon, lat = items ? items[i].lat : pre[i].lat;
+        if (!(lon >= -180 && lon <= 180 && lat >= -90 && lat <= 90) ||
+            (items ? items[i].cat : pre[i].cat) >= RTREE_MAX_CATEGORIES)
             return GEOD_EINVAL;
+    }
     struct cluster_index *c = calloc(1, sizeof *c);
     struct bpoint *bp = malloc((n ? n : 1) * sizeof *bp);
     size_t start[RTREE_MAX_CATEGORIES + 1] = {0};
@@ -211,13 +237,15 @@ enum geod_err cluster_build(const struct rtree_item *items, size_t n, struct clu
         goto done;
     c->n = n;
     for (size_t i = 0; i < n; i++) /* counting sort by category */
-        start[items[i].cat + 1]++;
+        start[(items ? items[i].cat : pre[i].cat) + 1]++;
     for (int k = 0; k < RTREE_MAX_CATEGORIES; k++)
         start[k + 1] += start[k];
     size_t fill[RTREE_MAX_CATEGORIES];
     memcpy(fill, start, sizeof fill);
-    for (size_t i = 0; i < n; i++)
-        to_bpoint(&items[i], &bp[fill[items[i].cat]++]);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t cat = items ? items[i].cat : pre[i].cat;
+        to_bpoint(items ? &items[i] : NULL, items ? NULL : &pre[i], &bp[fill[cat]++]);
+    }
     for (int k = 0; k < RTREE_MAX_CATEGORIES; k++) {
         size_t m = start[k + 1] - start[k];
         if (!m)
@@ -235,6 +263,17 @@ done:
     }
     *out = c;
     return GEOD_OK;
+}
+
+enum geod_err cluster_build(const struct rtree_item *items, size_t n, struct cluster_index **out)
+{
+    return build(items, NULL, n, out);
+}
+
+enum geod_err cluster_build_prepared(const struct cluster_prepared *pts, size_t n,
+                                     struct cluster_index **out)
+{
+    return build(NULL, pts, n, out);
 }
 
 void cluster_free(struct cluster_index *c)
