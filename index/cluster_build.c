@@ -79,9 +79,15 @@ static int bpoint_cmp(const void *a, const void *b)
     return x->p.id < y->p.id ? -1 : x->p.id > y->p.id;
 }
 
-static int ccell_cmp(const void *a, const void *b)
+/* A cell's key and where it is: sorting these moves 16 bytes a step, not a whole cell. */
+struct keyed {
+    uint64_t key;
+    size_t at;
+};
+
+static int keyed_cmp(const void *a, const void *b)
 {
-    uint64_t x = ((const struct ccell *)a)->key, y = ((const struct ccell *)b)->key;
+    uint64_t x = ((const struct keyed *)a)->key, y = ((const struct keyed *)b)->key;
     return x < y ? -1 : x > y;
 }
 
@@ -162,8 +168,9 @@ static enum geod_err build_category(const struct bpoint *bp, size_t n, struct cc
     cat->n = n;
     cat->pts = malloc(n * sizeof *cat->pts);
     struct ccell *morton[2] = {malloc(n * sizeof(struct ccell)), malloc(n * sizeof(struct ccell))};
+    struct keyed *order = malloc(n * sizeof *order);
     enum geod_err rc = GEOD_ENOMEM;
-    if (!cat->pts || !morton[0] || !morton[1])
+    if (!cat->pts || !morton[0] || !morton[1] || !order)
         goto done;
     for (size_t i = 0; i < n; i++)
         cat->pts[i] = bp[i].p;
@@ -174,12 +181,16 @@ static enum geod_err build_category(const struct bpoint *bp, size_t n, struct cc
         cat->cell[z] = malloc(m * sizeof **cat->cell);
         if (!cat->cell[z])
             goto done;
-        memcpy(cat->cell[z], morton[cur], m * sizeof **cat->cell);
-        qsort(cat->cell[z], m, sizeof **cat->cell, ccell_cmp);
+        for (size_t i = 0; i < m; i++) /* a level's keys are distinct: one order */
+            order[i] = (struct keyed){morton[cur][i].key, i};
+        qsort(order, m, sizeof *order, keyed_cmp);
+        for (size_t i = 0; i < m; i++)
+            cat->cell[z][i] = morton[cur][order[i].at];
         cat->ncell[z] = m;
     }
     rc = GEOD_OK;
 done:
+    free(order);
     free(morton[0]);
     free(morton[1]);
     return rc;
