@@ -1,7 +1,11 @@
 /* store_checkpoint.c - the background WAL checkpointer (store_checkpoint.h). The writers' WAL
  * hook only signals; the checkpoint runs on the checkpointer's thread and connection. A PASSIVE
  * checkpoint never waits for a writer or reader; the WAL restarts from its beginning at the
- * first write after a checkpoint that copied every frame. */
+ * first write after a checkpoint that copied every frame. Under steady writes the checkpoint
+ * rarely catches up before the next write begins, so the WAL keeps growing: the hook wakes the
+ * thread once per c->frames new frames (not at every commit past the mark, which made a
+ * checkpoint, and a sync of the store file, of a few frames per write), and a writer checkpoints
+ * inline past INLINE_FACTOR times that, after which its next write restarts the WAL. */
 #include "data/store_checkpoint.h"
 #include "data/log.h"
 #include "data/store_impl.h"
@@ -12,7 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define INLINE_FACTOR 8 /* WAL frames, in c->frames, past which a writer checkpoints itself */
+#define INLINE_FACTOR 4 /* WAL frames, in c->frames, past which a writer checkpoints itself */
 
 struct store_checkpointer {
     sqlite3 *db; /* the checkpointer's own connection */
@@ -21,20 +25,27 @@ struct store_checkpointer {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     bool poked, stop; /* under lock */
+    int seen;         /* under lock: the WAL's frames at the last commit */
+    int next;         /* under lock: the WAL's frames that wake the thread next */
     _Atomic uint64_t count;
 };
 
 static int on_commit(void *arg, sqlite3 *db, const char *name, int frames)
 {
     struct store_checkpointer *c = arg;
-    if (frames >= INLINE_FACTOR * c->frames) {
-        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-    } else if (frames >= c->frames) {
-        pthread_mutex_lock(&c->lock);
+    bool inline_ckpt = frames >= INLINE_FACTOR * c->frames;
+    pthread_mutex_lock(&c->lock);
+    if (frames < c->seen) /* the WAL restarted */
+        c->next = c->frames;
+    c->seen = frames;
+    if (!inline_ckpt && frames >= c->next) {
+        c->next = frames + c->frames;
         c->poked = true;
         pthread_cond_signal(&c->wake);
-        pthread_mutex_unlock(&c->lock);
     }
+    pthread_mutex_unlock(&c->lock);
+    if (inline_ckpt)
+        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     return SQLITE_OK;
 }
 
@@ -69,6 +80,7 @@ enum geod_err store_checkpointer_start(const char *path, int frames,
     if (!c)
         return GEOD_ENOMEM;
     c->frames = frames > 0 ? frames : STORE_CHECKPOINT_FRAMES;
+    c->next = c->frames;
     atomic_init(&c->count, 0);
     if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
             SQLITE_OK ||

@@ -22,9 +22,9 @@ enum geod_err store_checkpointer_start(const char *path, int frames,
                                        struct store_checkpointer **out, char *err,
                                        size_t errlen);
 
-/* s's commits no longer checkpoint themselves: they wake c once the WAL holds c's frames, and
- * checkpoint inline (as SQLite would) only past 8 times that, when c cannot keep up. c must
- * outlive s's connection. */
+/* s's commits no longer checkpoint themselves: they wake c once per c's frames added to the
+ * WAL, and checkpoint inline (as SQLite would) only past 4 times that, when c's checkpoints do
+ * not catch up with the writes. c must outlive s's connection. */
 void store_checkpointer_attach(struct store_checkpointer *c, struct store *s);
 
 /* Checkpoints run by c so far. */

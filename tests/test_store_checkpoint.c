@@ -27,7 +27,7 @@
 #define CLIENTS 4
 #define WRITES_MAX 20000 /* per client; the kill comes long before */
 #define CHECKPOINTS 3    /* seen in /metrics before the kill */
-#define WAL_FRAMES_MAX (8 * 1000 + 2000) /* the inline fallback's 8 x 1,000, and a group */
+#define WAL_FRAMES_MAX (4 * 1000 + 2000) /* the inline fallback's 4 x 1,000, and a group */
 
 static char dir[64], seed[128];
 static struct geodproc geod;
