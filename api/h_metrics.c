@@ -121,6 +121,11 @@ void api_h_metrics(struct api_req *r)
         "# HELP geod_snapshot_compactions_total Deltas folded into a new full index.\n"
         "# TYPE geod_snapshot_compactions_total counter\ngeod_snapshot_compactions_total %llu\n",
         snapshot_delta_len(s), (unsigned long long)api_server_compactions(r->th->server));
+    out(&t,
+        "# HELP geod_store_checkpoints_total WAL checkpoints run in the background, off the "
+        "writes' path.\n"
+        "# TYPE geod_store_checkpoints_total counter\ngeod_store_checkpoints_total %llu\n",
+        (unsigned long long)api_server_checkpoints(r->th->server));
     out(&t, "# HELP geod_store_write_duration_seconds Facility writes, by stage: commit (BEGIN to "
             "a durable COMMIT) and publish (the commit to the snapshot every thread reads).\n"
             "# TYPE geod_store_write_duration_seconds histogram\n");

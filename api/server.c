@@ -15,6 +15,7 @@
 #include "api/tls.h"
 #include "data/log.h"
 #include "data/store.h"
+#include "data/store_checkpoint.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -57,6 +58,7 @@ struct api_server {
     void *rebuild_ctx;
     struct retired *retired;
     struct api_compactor *compactor;
+    struct store_checkpointer *ckpt; /* the loops' WAL checkpoints; NULL without a store */
     size_t delta_max;
     int nthreads;
     size_t max_conns; /* client connections at most, over every loop */
@@ -226,6 +228,11 @@ uint64_t api_server_compactions(struct api_server *s)
     return api_compactor_count(s->compactor);
 }
 
+uint64_t api_server_checkpoints(struct api_server *s)
+{
+    return store_checkpointer_count(s->ckpt);
+}
+
 void api_server_write_lock(struct api_server *s)
 {
     pthread_mutex_lock(&s->write_lock);
@@ -390,6 +397,7 @@ static enum geod_err thread_init(struct api_server *s, struct api_thread *th, in
     th->dummy_hash = s->dummy_hash;
     if (s->db && store_open(s->db, false, &th->store, err, errlen))
         return GEOD_ESTORE;
+    store_checkpointer_attach(s->ckpt, th->store); /* no checkpoint in a write's answer */
     h2o_context_init(&th->ctx, h2o_evloop_create(), &s->config);
     th->accept.ctx = &th->ctx;
     th->accept.hosts = s->config.hosts;
@@ -553,6 +561,14 @@ enum geod_err api_server_start(const struct api_config *cfg, struct snapshot *sn
     getsockname(fd, (struct sockaddr *)&ss, &sslen);
     s->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
                                              : ((struct sockaddr_in *)&ss)->sin_port);
+    if (s->db) {
+        char why[512] = "";
+        if ((rc = store_checkpointer_start(s->db, STORE_CHECKPOINT_FRAMES, &s->ckpt, why,
+                                           sizeof why))) {
+            set_err(err, errlen, "%s", rc == GEOD_ENOMEM ? "out of memory" : why);
+            goto fail;
+        }
+    }
     for (int i = 0; i < s->nthreads; i++) {
         int tfd = i == 0 ? fd : fcntl(fd, F_DUPFD_CLOEXEC, 0);
         if (tfd < 0) {
@@ -606,6 +622,8 @@ void api_server_stop(struct api_server *s)
                 pthread_join(s->threads[i].tid, NULL);
     for (int i = 0; i < s->nthreads; i++)
         thread_dispose(&s->threads[i]);
+    store_checkpointer_stop(s->ckpt); /* after the connections it serves */
+    s->ckpt = NULL;
     reclaim(s, true);
     access_log_close(s->log);
     ratelimit_free(s->rl);

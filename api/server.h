@@ -80,6 +80,8 @@ void api_server_wrote(struct api_server *s);
 
 /* Compactions published so far (api/compact.h). */
 uint64_t api_server_compactions(struct api_server *s);
+/* WAL checkpoints run by the background checkpointer (data/store_checkpoint.h). */
+uint64_t api_server_checkpoints(struct api_server *s);
 
 /* The writers' lock: facility writes hold it from their transaction's start to their snapshot's
  * publication, so whoever holds it sees the store and the served snapshot agree (the reloader

@@ -34,6 +34,25 @@ struct cluster_scratch; /* per-thread working memory for cluster_query */
 /* Builds the index over items[0..n) (positions WGS-84, finite and in range); GEOD_EINVAL
  * otherwise, GEOD_ENOMEM. Positions are converted to GCJ-02 and BD-09 for the boxes here. */
 enum geod_err cluster_build(const struct rtree_item *items, size_t n, struct cluster_index **out);
+
+/* An item as the builder takes it: its grid position and its position in every boxed system,
+ * computed once by cluster_prepare (the conversions are most of a small build's cost) and
+ * reusable for every later build over the same item. */
+struct cluster_prepared {
+    double lon, lat;             /* WGS-84 */
+    uint32_t id;                 /* the item's id; 0 marks a point not prepared (callers' use) */
+    uint8_t cat;                 /* category, < RTREE_MAX_CATEGORIES */
+    uint32_t x, y;               /* grid position, fixed point (cluster_impl.h) */
+    double pos[CLUSTER_NSYS][2]; /* lon, lat in WGS-84, GCJ-02, BD-09 */
+};
+
+/* it prepared (any position: cluster_build_prepared checks them). */
+void cluster_prepare(const struct rtree_item *it, struct cluster_prepared *p);
+
+/* cluster_build over prepared items: the same index as cluster_build over the items they were
+ * prepared from; the same errors. */
+enum geod_err cluster_build_prepared(const struct cluster_prepared *pts, size_t n,
+                                     struct cluster_index **out);
 void cluster_free(struct cluster_index *c);
 size_t cluster_bytes(const struct cluster_index *c); /* memory held by the index */
 

@@ -79,9 +79,15 @@ static int bpoint_cmp(const void *a, const void *b)
     return x->p.id < y->p.id ? -1 : x->p.id > y->p.id;
 }
 
-static int ccell_cmp(const void *a, const void *b)
+/* A cell's key and where it is: sorting these moves 16 bytes a step, not a whole cell. */
+struct keyed {
+    uint64_t key;
+    size_t at;
+};
+
+static int keyed_cmp(const void *a, const void *b)
 {
-    uint64_t x = ((const struct ccell *)a)->key, y = ((const struct ccell *)b)->key;
+    uint64_t x = ((const struct keyed *)a)->key, y = ((const struct keyed *)b)->key;
     return x < y ? -1 : x > y;
 }
 
@@ -162,8 +168,9 @@ static enum geod_err build_category(const struct bpoint *bp, size_t n, struct cc
     cat->n = n;
     cat->pts = malloc(n * sizeof *cat->pts);
     struct ccell *morton[2] = {malloc(n * sizeof(struct ccell)), malloc(n * sizeof(struct ccell))};
+    struct keyed *order = malloc(n * sizeof *order);
     enum geod_err rc = GEOD_ENOMEM;
-    if (!cat->pts || !morton[0] || !morton[1])
+    if (!cat->pts || !morton[0] || !morton[1] || !order)
         goto done;
     for (size_t i = 0; i < n; i++)
         cat->pts[i] = bp[i].p;
@@ -174,35 +181,65 @@ static enum geod_err build_category(const struct bpoint *bp, size_t n, struct cc
         cat->cell[z] = malloc(m * sizeof **cat->cell);
         if (!cat->cell[z])
             goto done;
-        memcpy(cat->cell[z], morton[cur], m * sizeof **cat->cell);
-        qsort(cat->cell[z], m, sizeof **cat->cell, ccell_cmp);
+        for (size_t i = 0; i < m; i++) /* a level's keys are distinct: one order */
+            order[i] = (struct keyed){morton[cur][i].key, i};
+        qsort(order, m, sizeof *order, keyed_cmp);
+        for (size_t i = 0; i < m; i++)
+            cat->cell[z][i] = morton[cur][order[i].at];
         cat->ncell[z] = m;
     }
     rc = GEOD_OK;
 done:
+    free(order);
     free(morton[0]);
     free(morton[1]);
     return rc;
 }
 
-/* The building form of an item: grid position, Morton code, positions in every system (where
- * a conversion is undefined the WGS-84 position stands in, as api/render.c does). */
-static void to_bpoint(const struct rtree_item *it, struct bpoint *b)
+void cluster_prepare(const struct rtree_item *it, struct cluster_prepared *p)
 {
-    b->p = (struct cpoint){.lon = it->lon, .lat = it->lat, .id = it->id};
-    cluster_grid(it->lon, it->lat, &b->p.x, &b->p.y);
-    b->morton = cluster_morton(b->p.x, b->p.y);
-    cluster_positions(it->lon, it->lat, b->pos);
+    p->lon = it->lon;
+    p->lat = it->lat;
+    p->id = it->id;
+    p->cat = it->cat;
+    if (it->lon >= -180 && it->lon <= 180 && it->lat >= -90 && it->lat <= 90) {
+        cluster_grid(it->lon, it->lat, &p->x, &p->y);
+        cluster_positions(it->lon, it->lat, p->pos);
+    } else {
+        p->x = p->y = 0;
+        memset(p->pos, 0, sizeof p->pos);
+    }
 }
 
-enum geod_err cluster_build(const struct rtree_item *items, size_t n, struct cluster_index **out)
+/* The building form of an item: grid position, Morton code, positions in every system (where
+ * a conversion is undefined the WGS-84 position stands in, as api/render.c does), computed now
+ * or taken from its prepared form. */
+static void to_bpoint(const struct rtree_item *it, const struct cluster_prepared *pre,
+                      struct bpoint *b)
+{
+    if (pre) {
+        b->p = (struct cpoint){
+            .lon = pre->lon, .lat = pre->lat, .id = pre->id, .x = pre->x, .y = pre->y};
+        memcpy(b->pos, pre->pos, sizeof b->pos);
+    } else {
+        b->p = (struct cpoint){.lon = it->lon, .lat = it->lat, .id = it->id};
+        cluster_grid(it->lon, it->lat, &b->p.x, &b->p.y);
+        cluster_positions(it->lon, it->lat, b->pos);
+    }
+    b->morton = cluster_morton(b->p.x, b->p.y);
+}
+
+/* The index over items[0..n) or, when items is NULL, pre[0..n). */
+static enum geod_err build(const struct rtree_item *items, const struct cluster_prepared *pre,
+                           size_t n, struct cluster_index **out)
 {
     *out = NULL;
-    for (size_t i = 0; i < n; i++)
-        if (!(items[i].lon >= -180 && items[i].lon <= 180 && items[i].lat >= -90 &&
-              items[i].lat <= 90) ||
-            items[i].cat >= RTREE_MAX_CATEGORIES)
+    for (size_t i = 0; i < n; i++) {
+        double lon = items ? items[i].lon : pre[i].lon, lat = items ? items[i].lat : pre[i].lat;
+        if (!(lon >= -180 && lon <= 180 && lat >= -90 && lat <= 90) ||
+            (items ? items[i].cat : pre[i].cat) >= RTREE_MAX_CATEGORIES)
             return GEOD_EINVAL;
+    }
     struct cluster_index *c = calloc(1, sizeof *c);
     struct bpoint *bp = malloc((n ? n : 1) * sizeof *bp);
     size_t start[RTREE_MAX_CATEGORIES + 1] = {0};
@@ -211,13 +248,15 @@ enum geod_err cluster_build(const struct rtree_item *items, size_t n, struct clu
         goto done;
     c->n = n;
     for (size_t i = 0; i < n; i++) /* counting sort by category */
-        start[items[i].cat + 1]++;
+        start[(items ? items[i].cat : pre[i].cat) + 1]++;
     for (int k = 0; k < RTREE_MAX_CATEGORIES; k++)
         start[k + 1] += start[k];
     size_t fill[RTREE_MAX_CATEGORIES];
     memcpy(fill, start, sizeof fill);
-    for (size_t i = 0; i < n; i++)
-        to_bpoint(&items[i], &bp[fill[items[i].cat]++]);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t cat = items ? items[i].cat : pre[i].cat;
+        to_bpoint(items ? &items[i] : NULL, items ? NULL : &pre[i], &bp[fill[cat]++]);
+    }
     for (int k = 0; k < RTREE_MAX_CATEGORIES; k++) {
         size_t m = start[k + 1] - start[k];
         if (!m)
@@ -235,6 +274,17 @@ done:
     }
     *out = c;
     return GEOD_OK;
+}
+
+enum geod_err cluster_build(const struct rtree_item *items, size_t n, struct cluster_index **out)
+{
+    return build(items, NULL, n, out);
+}
+
+enum geod_err cluster_build_prepared(const struct cluster_prepared *pts, size_t n,
+                                     struct cluster_index **out)
+{
+    return build(NULL, pts, n, out);
 }
 
 void cluster_free(struct cluster_index *c)

@@ -47,6 +47,7 @@ void snapshot_delta_free(struct snapshot_delta *d)
         rec_release(d->rec[i]);
     free(d->ids);
     free(d->rec);
+    free(d->was);
     rtree_free(d->tree);
     cluster_free(d->add);
     cluster_free(d->gone);
@@ -55,7 +56,7 @@ void snapshot_delta_free(struct snapshot_delta *d)
 
 size_t snapshot_delta_bytes(const struct snapshot_delta *d)
 {
-    size_t b = sizeof *d + d->n * (sizeof *d->ids + sizeof *d->rec);
+    size_t b = sizeof *d + d->n * (sizeof *d->ids + sizeof *d->rec + sizeof *d->was);
     for (size_t i = 0; i < d->n; i++)
         if (d->rec[i])
             b += sizeof *d->rec[i] + strlen(d->rec[i]->f.source) + 1; /* roughly: the last string */
@@ -86,6 +87,7 @@ static enum geod_err rec_new(const struct facility_in *in, int cat, struct snaps
         free(r);
         return GEOD_EINVAL;
     }
+    cluster_prepare(&(struct rtree_item){in->lon, in->lat, in->id, (uint8_t)cat}, &r->cp);
     const char *at[6];
     char *p = r->str;
     for (int i = 0; i < 6; i++) {
@@ -125,8 +127,10 @@ static void delta_set(struct snapshot_delta *d, uint32_t id, struct snapshot_rec
     }
     memmove(d->ids + lo + 1, d->ids + lo, (d->n - lo) * sizeof *d->ids);
     memmove(d->rec + lo + 1, d->rec + lo, (d->n - lo) * sizeof *d->rec);
+    memmove(d->was + lo + 1, d->was + lo, (d->n - lo) * sizeof *d->was);
     d->ids[lo] = id;
     d->rec[lo] = rec;
+    d->was[lo].id = 0;
     d->n++;
 }
 
@@ -150,9 +154,11 @@ static struct snapshot_delta *delta_new(size_t cap)
     if (d) {
         d->ids = malloc((cap ? cap : 1) * sizeof *d->ids);
         d->rec = malloc((cap ? cap : 1) * sizeof *d->rec);
-        if (!d->ids || !d->rec) {
+        d->was = malloc((cap ? cap : 1) * sizeof *d->was);
+        if (!d->ids || !d->rec || !d->was) {
             free(d->ids);
             free(d->rec);
+            free(d->was);
             free(d);
             d = NULL;
         }
@@ -204,14 +210,16 @@ static enum geod_err link_responsible(struct snapshot *s, const struct snapshot 
     return GEOD_OK;
 }
 
-/* The delta's indexes and counts, from its lists. */
+/* The delta's indexes and counts, from its lists (the base's records it hides prepared here
+ * the first time only). */
 static enum geod_err index_delta(struct snapshot *s, const struct snapshot *base)
 {
     struct snapshot_delta *d = s->delta;
-    struct rtree_item *live = malloc((d->n ? d->n : 1) * sizeof *live);
-    struct rtree_item *hidden = malloc((d->n ? d->n : 1) * sizeof *hidden);
+    struct rtree_item *items = malloc((d->n ? d->n : 1) * sizeof *items);
+    struct cluster_prepared *live = malloc((d->n ? d->n : 1) * sizeof *live);
+    struct cluster_prepared *hidden = malloc((d->n ? d->n : 1) * sizeof *hidden);
     enum geod_err rc = GEOD_ENOMEM;
-    if (!live || !hidden)
+    if (!items || !live || !hidden)
         goto done;
     d->nlive = d->nhidden = 0;
     memset(d->filter, 0, sizeof d->filter);
@@ -220,22 +228,27 @@ static enum geod_err index_delta(struct snapshot *s, const struct snapshot *base
         d->filter[h >> 6] |= 1ull << (h & 63);
         const struct facility *was = snapshot_base_get(base, d->ids[i]);
         if (was) {
-            hidden[d->nhidden++] = (struct rtree_item){was->lon, was->lat, was->id, was->cat};
+            if (d->was[i].id != was->id)
+                cluster_prepare(&(struct rtree_item){was->lon, was->lat, was->id, was->cat},
+                                &d->was[i]);
+            hidden[d->nhidden++] = d->was[i];
             s->cats[was->cat].count--;
         }
         if (d->rec[i]) {
             const struct facility *f = &d->rec[i]->f;
-            live[d->nlive++] = (struct rtree_item){f->lon, f->lat, f->id, f->cat};
+            items[d->nlive] = (struct rtree_item){f->lon, f->lat, f->id, f->cat};
+            live[d->nlive++] = d->rec[i]->cp;
             s->cats[f->cat].count++;
         }
     }
     s->n = base->n - d->nhidden + d->nlive;
     rc = GEOD_OK;
-    if (d->nlive && !(rc = rtree_build(live, d->nlive, &d->tree)))
-        rc = cluster_build(live, d->nlive, &d->add);
+    if (d->nlive && !(rc = rtree_build(items, d->nlive, &d->tree)))
+        rc = cluster_build_prepared(live, d->nlive, &d->add);
     if (!rc && d->nhidden)
-        rc = cluster_build(hidden, d->nhidden, &d->gone);
+        rc = cluster_build_prepared(hidden, d->nhidden, &d->gone);
 done:
+    free(items);
     free(live);
     free(hidden);
     return rc;
@@ -315,6 +328,8 @@ enum geod_err snapshot_derive_n(const struct snapshot *cur, const struct snapsho
         d->ids[i] = od->ids[i];
         d->rec[i] = rec_retain(od->rec[i]);
     }
+    if (od) /* prepared against the same base */
+        memcpy(d->was, od->was, od->n * sizeof *d->was);
     d->n = od ? od->n : 0;
     for (size_t i = 0; i < n; i++) {
         uint32_t drop = ch[i].drop;
@@ -360,6 +375,7 @@ enum geod_err snapshot_rebase(const struct snapshot *cur, const struct snapshot 
         if (j >= 0 && fd->rec[j] == cd->rec[i])
             continue;
         d->ids[d->n] = cd->ids[i];
+        d->was[d->n].id = 0; /* full's records, not cur's base's */
         d->rec[d->n++] = rec_retain(cd->rec[i]);
     }
     if (fd && seen != fd->n) { /* from listed an id cur does not: not its descendant */

@@ -7,7 +7,9 @@
  * until a compaction starts a new base, which is what lets snapshot_rebase tell what changed
  * after a given snapshot. The base's records with a listed id are hidden from its indexes'
  * answers; the delta's own indexes (an R-tree and cluster indexes of its live and hidden
- * records) are rebuilt with every change, at O(delta log delta). */
+ * records) are rebuilt with every change, at O(delta log delta), from the records' prepared
+ * cluster points: each record's grid position and GCJ-02/BD-09 conversions are computed once,
+ * when the record (or, for a hidden base record, its id's delta entry) is made. */
 #ifndef GEOD_SNAPSHOT_IMPL_H
 #define GEOD_SNAPSHOT_IMPL_H
 
@@ -18,7 +20,8 @@
 
 struct snapshot_rec {
     atomic_size_t refs;
-    struct facility f; /* strings point into str */
+    struct cluster_prepared cp; /* f's position prepared for cluster_build_prepared */
+    struct facility f;          /* strings point into str */
     char str[];
 };
 
@@ -30,6 +33,8 @@ struct snapshot_delta {
     size_t n;                                /* ids changed since the base */
     uint32_t *ids;                           /* [n] ascending */
     struct snapshot_rec **rec;               /* [n]: the record now; NULL when gone */
+    struct cluster_prepared *was;            /* [n]: the base's record of ids[i], prepared;
+                                              * id 0 when not yet (or the base holds none) */
     size_t nlive;                            /* non-NULL records */
     size_t nhidden;                          /* listed ids the base holds */
     struct rtree *tree;                      /* over the live records; NULL when none */

@@ -13,6 +13,7 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 static struct gen_rng rng = {2024};
 
@@ -491,6 +492,73 @@ static void test_edges(void)
     cluster_scratch_free(NULL);
 }
 
+/* Two clusters equal field by field (the doubles bit for bit). */
+static bool same_cluster(const struct cluster *a, const struct cluster *b)
+{
+    if (a->zoom != b->zoom || a->x != b->x || a->y != b->y || a->count != b->count ||
+        a->id != b->id || a->expansion_zoom != b->expansion_zoom || a->nparts != b->nparts ||
+        memcmp(&a->lon, &b->lon, sizeof a->lon) || memcmp(&a->lat, &b->lat, sizeof a->lat) ||
+        memcmp(a->box, b->box, sizeof a->box))
+        return false;
+    for (uint32_t i = 0; i < a->nparts; i++)
+        if (a->parts[i].cat != b->parts[i].cat || a->parts[i].count != b->parts[i].count)
+            return false;
+    return true;
+}
+
+/* An index built from prepared items (in another order) answers exactly as one built from the
+ * items; prepared items are checked as items are. */
+static void test_prepared(void)
+{
+    struct cluster_prepared *pre = malloc(npts * sizeof *pre);
+    struct cluster_index *ci = NULL, *cp = NULL;
+    struct cluster_scratch *s = NULL;
+    T_CHECK(pre != NULL);
+    if (!pre)
+        return;
+    for (size_t i = 0; i < npts; i++) /* reversed */
+        cluster_prepare(&pts[npts - 1 - i], &pre[i]);
+    T_CHECK(cluster_build(pts, npts, &ci) == GEOD_OK);
+    T_CHECK(cluster_build_prepared(pre, npts, &cp) == GEOD_OK &&
+            cluster_scratch_new(&s) == GEOD_OK);
+    T_CHECK(ci && cp && cluster_bytes(ci) == cluster_bytes(cp));
+    size_t compared = 0;
+    for (int i = 0; ci && cp && s && i < 300; i++) {
+        double b[4];
+        if (i == 0) {
+            const double world[4] = {-180, -90, 180, 90};
+            memcpy(b, world, sizeof b);
+        } else {
+            random_box(b);
+        }
+        int zoom = i == 0 ? 0 : (int)gen_below(&rng, CLUSTER_MAX_ZOOM + 1);
+        while (zoom > 0 && cluster_box_cells(b, zoom) > 4096)
+            zoom--;
+        uint64_t mask = random_mask();
+        struct got g1 = {0}, g2 = {0};
+        T_CHECK(cluster_query(ci, b, zoom, mask, s, take, &g1) == GEOD_OK);
+        T_CHECK(cluster_query(cp, b, zoom, mask, s, take, &g2) == GEOD_OK);
+        T_CHECKF(g1.n == g2.n, "box %d: %zu clusters from items, %zu from prepared", i, g1.n, g2.n);
+        for (size_t j = 0; j < g1.n && j < g2.n; j++, compared++)
+            T_CHECKF(same_cluster(&g1.c[j], &g2.c[j]), "box %d: cluster %zu differs", i, j);
+        free(g1.c);
+        free(g2.c);
+    }
+    T_CHECK(compared > 0);
+    printf("  %zu clusters compared\n", compared);
+    struct rtree_item bad[2] = {{NAN, 30, 1, 0}, {114, 30, 1, RTREE_MAX_CATEGORIES}};
+    for (int i = 0; i < 2; i++) {
+        struct cluster_prepared p;
+        struct cluster_index *x = NULL;
+        cluster_prepare(&bad[i], &p);
+        T_CHECK(cluster_build_prepared(&p, 1, &x) == GEOD_EINVAL && !x);
+    }
+    cluster_scratch_free(s);
+    cluster_free(cp);
+    cluster_free(ci);
+    free(pre);
+}
+
 /* The snapshot carries the index over its facilities. */
 static void test_snapshot(void)
 {
@@ -529,6 +597,7 @@ int main(void)
     T_RUN(test_panning);
     T_RUN(test_points);
     T_RUN(test_edges);
+    T_RUN(test_prepared);
     T_RUN(test_snapshot);
     return T_END();
 }
