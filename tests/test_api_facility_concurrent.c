@@ -11,6 +11,7 @@
 #include "tests/lib/accounts.h"
 #include "tests/lib/geodproc.h"
 #include "tests/lib/http.h"
+#include "tests/lib/storm.h"
 #include "tests/t.h"
 
 #include <jansson.h>
@@ -385,64 +386,22 @@ static void test_kill_during_storm(void)
     for (int i = 0; i < CLIENTS; i++)
         pthread_join(tid[i], NULL);
     T_CHECKF(atomic_load(&total) >= 80, "only %d creates acknowledged", atomic_load(&total));
-    /* the rule, per client: every name it got 201 for is there once with its id; of the rest at
-     * most its last request (in flight at the kill), whole */
+    /* the store, read with plain SQLite, then geod restarted on it */
+    struct storm_client view[CLIENTS];
+    for (int t = 0; t < CLIENTS; t++)
+        view[t] = (struct storm_client){s[t].sent, s[t].acked, s[t].id};
     sqlite3 *db;
-    sqlite3_stmt *st;
     T_CHECK(sqlite3_open_v2(geod.db, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK);
-    T_CHECK(sqlite3_prepare_v2(db,
-                               "SELECT name, count(*), min(id) FROM facility"
-                               " WHERE name LIKE 'storm-%' GROUP BY name",
-                               -1, &st, NULL) == SQLITE_OK);
-    static bool seen[CLIENTS][STORM_MAX];
-    memset(seen, 0, sizeof seen);
-    int present = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        const char *name = (const char *)sqlite3_column_text(st, 0);
-        int t = -1, i = -1;
-        sscanf(name, "storm-%d-%d", &t, &i);
-        bool known = t >= 0 && t < CLIENTS && i >= 0 && i < STORM_MAX;
-        uint32_t id = (uint32_t)sqlite3_column_int64(st, 2);
-        T_CHECKF(sqlite3_column_int(st, 1) == 1, "%s: %d rows", name, sqlite3_column_int(st, 1));
-        T_CHECKF(known && ((i < s[t].acked && id == s[t].id[i]) ||
-                           (i == s[t].sent - 1 && i == s[t].acked)),
-                 "%s is in the store but got no 201 (client acked %d, sent %d)", name,
-                 known ? s[t].acked : -1, known ? s[t].sent : -1);
-        if (known)
-            seen[t][i] = true;
-        present++;
-    }
-    sqlite3_finalize(st);
-    int acked = 0;
-    for (int t = 0; t < CLIENTS; t++)
-        for (int i = 0; i < s[t].acked; i++, acked++)
-            T_CHECKF(seen[t][i], "storm-%d-%04d got 201 (id %u) but is not in the store", t, i,
-                     (unsigned)s[t].id[i]);
+    int acked = 0, present = 0;
+    char why[512];
+    T_CHECKF(storm_check_store(db, "storm", view, CLIENTS, STORM_MAX, &acked, &present, why,
+                               sizeof why),
+             "%s", why);
     sqlite3_close(db);
-    /* restarted, geod serves them */
-    char err[1024];
-    struct geodproc g2;
-    bool up2 = geodproc_start(&g2, geod.db, START_MS, err, sizeof err);
-    T_CHECKF(up2, "restart: %s", err);
-    if (!up2)
-        return;
-    struct http_client *c = http_client_new(g2.port, true, REQUEST_MS);
-    for (int t = 0; t < CLIENTS; t++)
-        for (int i = 0; i < s[t].acked; i += 5) {
-            char target[64], name[32];
-            snprintf(target, sizeof target, "/v1/facilities/%u", (unsigned)s[t].id[i]);
-            snprintf(name, sizeof name, "storm-%d-%04d", t, i);
-            struct http_resp r;
-            enum http_err e = http_get(c, target, NULL, &r);
-            T_CHECKF(!e && r.status == 200 && strstr(r.body, name), "%s after restart: %d", name,
-                     e ? -1 : r.status);
-            http_resp_free(&r);
-        }
-    http_client_free(c);
+    T_CHECKF(storm_check_served(geod.db, "storm", 4, view, CLIENTS, 5, START_MS, REQUEST_MS, why,
+                                sizeof why),
+             "%s", why);
     printf("  %d creates acknowledged before the kill, %d in the store\n", acked, present);
-    char why[256];
-    T_CHECKF(geodproc_stop_clean(&g2, why, sizeof why), "restarted geod: %s", why);
-    geodproc_cleanup(&g2);
     up = false;
 }
 

@@ -9,6 +9,7 @@
 #include "tests/lib/accounts.h"
 #include "tests/lib/geodproc.h"
 #include "tests/lib/http.h"
+#include "tests/lib/storm.h"
 #include "tests/t.h"
 
 #include <jansson.h>
@@ -164,62 +165,23 @@ static void test_kill_while_checkpointing(void)
     long long page = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 4096;
     sqlite3_finalize(st);
     T_CHECKF(wal_max <= WAL_FRAMES_MAX * (page + 24) + 32, "the WAL grew to %lld bytes", wal_max);
-    T_CHECK(sqlite3_prepare_v2(db,
-                               "SELECT name, count(*), min(id) FROM facility"
-                               " WHERE name LIKE 'ckpt-%' GROUP BY name",
-                               -1, &st, NULL) == SQLITE_OK);
-    static bool seen[CLIENTS][WRITES_MAX];
-    memset(seen, 0, sizeof seen);
-    int present = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        const char *name = (const char *)sqlite3_column_text(st, 0);
-        int t = -1, i = -1;
-        sscanf(name, "ckpt-%d-%d", &t, &i);
-        bool known = t >= 0 && t < CLIENTS && i >= 0 && i < WRITES_MAX;
-        uint32_t id = (uint32_t)sqlite3_column_int64(st, 2);
-        T_CHECKF(sqlite3_column_int(st, 1) == 1, "%s: %d rows", name, sqlite3_column_int(st, 1));
-        T_CHECKF(known && ((i < cl[t].acked && id == cl[t].id[i]) ||
-                           (i == cl[t].sent - 1 && i == cl[t].acked)),
-                 "%s is in the store but got no 201 (client acked %d, sent %d)", name,
-                 known ? cl[t].acked : -1, known ? cl[t].sent : -1);
-        if (known)
-            seen[t][i] = true;
-        present++;
-    }
-    sqlite3_finalize(st);
-    int acked = 0;
+    struct storm_client view[CLIENTS];
     for (int t = 0; t < CLIENTS; t++)
-        for (int i = 0; i < cl[t].acked; i++, acked++)
-            T_CHECKF(seen[t][i], "ckpt-%d-%05d got 201 (id %u) but is not in the store", t, i,
-                     (unsigned)cl[t].id[i]);
+        view[t] = (struct storm_client){cl[t].sent, cl[t].acked, cl[t].id};
+    int acked = 0, present = 0;
+    char why[512];
+    T_CHECKF(storm_check_store(db, "ckpt", view, CLIENTS, WRITES_MAX, &acked, &present, why,
+                               sizeof why),
+             "%s", why);
     sqlite3_close(db);
 
     /* restarted, geod serves them */
-    char err[1024];
-    struct geodproc g2;
-    bool up2 = geodproc_start(&g2, geod.db, START_MS, err, sizeof err);
-    T_CHECKF(up2, "restart: %s", err);
-    if (!up2)
-        return;
-    struct http_client *c = http_client_new(g2.port, true, REQUEST_MS);
-    for (int t = 0; t < CLIENTS; t++)
-        for (int i = 0; i < cl[t].acked; i += 7) {
-            char target[64], name[32];
-            snprintf(target, sizeof target, "/v1/facilities/%u", (unsigned)cl[t].id[i]);
-            snprintf(name, sizeof name, "ckpt-%d-%05d", t, i);
-            struct http_resp r;
-            enum http_err e = http_get(c, target, NULL, &r);
-            T_CHECKF(!e && r.status == 200 && strstr(r.body, name), "%s after restart: %d", name,
-                     e ? -1 : r.status);
-            http_resp_free(&r);
-        }
-    http_client_free(c);
+    T_CHECKF(storm_check_served(geod.db, "ckpt", 5, view, CLIENTS, 7, START_MS, REQUEST_MS, why,
+                                sizeof why),
+             "%s", why);
     printf("  %.0f checkpoints, WAL at most %lld bytes; %d creates acknowledged before the kill, "
            "%d in the store\n",
            ckpts, wal_max, acked, present);
-    char why[256];
-    T_CHECKF(geodproc_stop_clean(&g2, why, sizeof why), "restarted geod: %s", why);
-    geodproc_cleanup(&g2);
     up = false;
 }
 
